@@ -1,0 +1,16 @@
+{
+    "name": "E-invoicing: national platforms",
+    "summary": "Clearance of customer invoices and import of supplier invoices through national e-invoicing platforms",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Localizations/EDI",
+    "author": "einvoice contributors",
+    "license": "LGPL-3",
+    "depends": ["account"],
+    "external_dependencies": {"python": ["einvoice", "cryptography", "lxml", "requests"]},
+    "data": [
+        "security/account_einvoice_security.xml",
+        "security/ir.model.access.csv",
+        "views/account_einvoice_document_views.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,13 @@
+{
+    "name": "Romania: RO e-Factura (ANAF SPV)",
+    "summary": "Send customer invoices to ANAF's RO e-Factura and import supplier invoices from SPV",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Localizations/EDI",
+    "author": "einvoice contributors",
+    "license": "LGPL-3",
+    "countries": ["ro"],
+    "depends": ["account_einvoice", "l10n_ro"],
+    "external_dependencies": {"python": ["einvoice"]},
+    "data": [],
+    "installable": True,
+}

@@ -1,0 +1,205 @@
+"""The Odoo tier: every add-on's tests through Odoo's own test runner, on fresh PostgreSQL databases.
+
+Scenarios (each on its own database, copied from one base with the Romanian and Polish localisations, where Odoo
+auto-installs its own ``l10n_ro_edi`` / ``l10n_pl_edi``):
+
+1. all three add-ons together next to Odoo's native e-invoicing modules, with their tests; then uninstalled,
+   checking that nothing of them is left and the native modules still stand;
+2. each country add-on alone, on a database where Odoo's native modules were removed first, with its tests.
+
+A scenario fails when Odoo exits non-zero, logs an ERROR or CRITICAL line, or runs none of our tests.
+Without an importable Odoo 19 the tier prints one SKIPPED line and succeeds.
+Environment: ``ODOO_ADDONS_PATH`` (extra add-on folders, comma-separated), ``ODOO_TIER_KEEP=1`` keeps databases.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ["account_einvoice", "l10n_ro_efactura", "l10n_pl_ksef"]
+NATIVE = ["l10n_ro_edi", "l10n_pl_edi"]
+RESULT_LINE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+PROBLEM_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+
+
+def odoo_version():
+    try:
+        import odoo.release
+    except ImportError:
+        return None
+    return odoo.release.version_info
+
+
+def community_addons_path():
+    import odoo
+
+    paths = [str(ROOT)]
+    paths += [p for p in os.environ.get("ODOO_ADDONS_PATH", "").split(",") if p]
+    for package_dir in odoo.__path__:
+        candidate = Path(package_dir).parent / "addons"
+        if (candidate / "account" / "__manifest__.py").is_file():
+            paths.append(str(candidate))
+    return ",".join(paths)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Tier:
+    def __init__(self, workdir):
+        self.workdir = Path(workdir)
+        self.prefix = f"einv_tier_{os.getpid()}"
+        self.config = self.workdir / "odoo.conf"
+        self.config.write_text(
+            "[options]\n"
+            f"addons_path = {community_addons_path()}\n"
+            f"data_dir = {self.workdir / 'data'}\n"
+            f"http_port = {free_port()}\n"
+            "http_interface = 127.0.0.1\n"
+            "max_cron_threads = 0\n"
+            "log_level = info\n"
+        )
+        self.databases = []
+        self.passed = 0
+        self.failed = 0
+
+    def db(self, name):
+        return f"{self.prefix}_{name}"
+
+    def odoo(self, *args, label, expect_tests=False):
+        """Run Odoo with the tier's configuration; return the number of tests it ran, or None on failure."""
+        command = [sys.executable, "-m", "odoo", *args]
+        log = self.workdir / f"{label}.log"
+        started = time.monotonic()
+        with log.open("w") as output:
+            returncode = subprocess.call(command, stdout=output, stderr=subprocess.STDOUT, cwd=self.workdir)
+        lines = log.read_text(errors="replace").splitlines()
+        problems = [line for line in lines if PROBLEM_LINE.match(line)]
+        results = [RESULT_LINE.search(line) for line in lines]
+        results = [match for match in results if match]
+        tests = sum(int(m.group(3)) for m in results)
+        failures = sum(int(m.group(1)) + int(m.group(2)) for m in results)
+        ok = returncode == 0 and not problems and not failures and (tests > 0 or not expect_tests)
+        elapsed = time.monotonic() - started
+        summary = f"{tests} tests, {failures} failed" if expect_tests else "ok" if ok else "failed"
+        print(f"  {label}: {summary} ({elapsed:.0f}s){'' if ok else f' -- see {log}'}", flush=True)
+        if not ok:
+            for line in (problems or lines[-30:])[:40]:
+                print(f"    | {line}")
+            if expect_tests and not tests and returncode == 0 and not problems:
+                print("    | no test of ours ran")
+        if expect_tests:
+            self.passed += tests - failures
+            self.failed += failures or (0 if ok else 1)
+        elif not ok:
+            self.failed += 1
+        return tests if ok else None
+
+    def install(self, database, modules, *, label, test_modules=()):
+        args = ["-c", str(self.config), "-d", database, "-i", ",".join(modules), "--stop-after-init"]
+        if test_modules:
+            args += ["--test-tags", ",".join(f"/{module}" for module in test_modules)]
+        if database not in self.databases:
+            self.databases.append(database)
+        return self.odoo(*args, label=label, expect_tests=bool(test_modules))
+
+    def duplicate(self, source, target):
+        self.databases.append(target)
+        return self.odoo("db", "-c", str(self.config), "duplicate", source, target, label=f"copy {target}")
+
+    def uninstall(self, database, modules, *, label):
+        return self.odoo("module", "uninstall", "-c", str(self.config), "-d", database, *modules, label=label)
+
+    def sql(self, database, query):
+        output = subprocess.run(["psql", "-XAtq", "-d", database, "-c", query], capture_output=True, text=True, check=True)
+        return output.stdout.strip()
+
+    def check(self, condition, label, detail=""):
+        print(f"  {label}: {'ok' if condition else 'FAILED ' + detail}", flush=True)
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def drop_all(self):
+        for database in reversed(self.databases):
+            subprocess.call(["dropdb", "--if-exists", "--force", database], stderr=subprocess.DEVNULL)
+
+    def module_states(self, database, modules):
+        names = ",".join(f"'{m}'" for m in modules)
+        rows = self.sql(database, f"select name, state from ir_module_module where name in ({names})")
+        return dict(row.split("|") for row in rows.splitlines() if row)
+
+    # -- scenarios ----------------------------------------------------------------------------------------------
+    def run(self):
+        base = self.db("base")
+        print("Odoo tier: base database with the Romanian and Polish localisations", flush=True)
+        if self.install(base, ["account", "l10n_ro", "l10n_pl"], label="base") is None:
+            return
+        native = self.module_states(base, NATIVE)
+
+        print("Scenario 1: our add-ons together, next to Odoo's native e-invoicing modules", flush=True)
+        together = self.db("together")
+        if self.duplicate(base, together) is not None:
+            self.install(together, OURS, label="install + tests", test_modules=OURS)
+            native_after = self.module_states(together, NATIVE)
+            self.check(native_after == native, "native modules unchanged", f"{native} -> {native_after}")
+            self.uninstall(together, OURS, label="uninstall ours")
+            states = self.module_states(together, OURS)
+            left = self.sql(together, "select count(*) from ir_model_data where module in ('account_einvoice', 'l10n_ro_efactura', 'l10n_pl_ksef')")
+            table = self.sql(together, "select to_regclass('account_einvoice_document') is not null")
+            self.check(
+                set(states.values()) == {"uninstalled"} and left == "0" and table == "f",
+                "uninstall leaves nothing behind",
+                f"states={states} xmlids={left} table={table}",
+            )
+            self.check(self.module_states(together, NATIVE) == native, "native modules still installed after uninstall")
+
+        for module, country in (("l10n_ro_efactura", "ro"), ("l10n_pl_ksef", "pl")):
+            print(f"Scenario 2/{country}: {module} alone, without Odoo's native e-invoicing modules", flush=True)
+            alone = self.db(f"{country}_alone")
+            if self.duplicate(base, alone) is None:
+                continue
+            installed_native = [name for name, state in native.items() if state == "installed"]
+            if installed_native:
+                self.uninstall(alone, installed_native, label="uninstall native")
+            self.install(alone, [module], label="install + tests", test_modules=[module, "account_einvoice"])
+            self.check(
+                all(state != "installed" for state in self.module_states(alone, NATIVE).values()),
+                "native modules stay uninstalled",
+            )
+
+
+def main():
+    version = odoo_version()
+    if not version or version[0] != 19:
+        found = f"Odoo {version[0]}" if version else "no Odoo"
+        print(f"SKIPPED: Odoo tier -- {found} importable by {sys.executable}; install Odoo 19 to run the add-on tests")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="einvoice-odoo-tier-") as workdir:
+        tier = Tier(workdir)
+        try:
+            tier.run()
+        finally:
+            if os.environ.get("ODOO_TIER_KEEP") != "1":
+                tier.drop_all()
+            if tier.failed:
+                kept = Path(tempfile.mkdtemp(prefix="einvoice-odoo-logs-"))
+                for log in Path(workdir).glob("*.log"):
+                    log.rename(kept / log.name)
+                print(f"Logs kept in {kept}")
+        print(f"odoo: {tier.passed} passed, {tier.failed} failed")
+        return 1 if tier.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
