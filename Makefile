@@ -6,18 +6,32 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/odoo19-py311.txt
 STAMP := $(VENV)/.installed
+# the library also runs on current releases: the newest Python on the machine, without the pins
+CURRENT_PYTHON ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3))),$(PYTHON))
+CURRENT_VENV := .venv-current
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
 
-.PHONY: test test-lib test-odoo demo lint bench clean
+.PHONY: test test-lib test-current test-odoo demo lint bench clean
 
+# --system-site-packages lets the tests see an Odoo installed for this Python; the pins win inside the venv
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv --system-site-packages $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,lint]'
+	$(PY) $(PIP_INSTALL) -c $(CONSTRAINTS) -e '.[test,lint]'
 	touch $(STAMP)
 
-test: test-lib test-odoo
+$(CURRENT_VENV)/.installed: pyproject.toml
+	$(CURRENT_PYTHON) -m venv $(CURRENT_VENV)
+	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) --upgrade -e '.[test]'
+	touch $@
+
+test: test-lib test-current test-odoo
 
 test-lib: $(STAMP)
 	$(PY) -m pytest
+
+test-current: $(CURRENT_VENV)/.installed
+	$(CURRENT_VENV)/bin/python -c 'import sys, cryptography, lxml.etree as e, requests; print("current releases: Python", sys.version.split()[0], "cryptography", cryptography.__version__, "lxml", e.__version__, "requests", requests.__version__)'
+	$(CURRENT_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 test-odoo: $(STAMP)
 	$(PY) tests/odoo_tier.py
@@ -31,6 +45,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m pylint account_einvoice l10n_ro_efactura l10n_pl_ksef
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CURRENT_VENV) .pytest_cache .ruff_cache *.egg-info

@@ -12,5 +12,4 @@
         "security/ir.model.access.csv",
         "views/account_einvoice_document_views.xml",
     ],
-    "installable": True,
 }

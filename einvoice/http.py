@@ -170,9 +170,8 @@ class HttpClient:
     def _retry_delay(self, error, attempt, attempts):
         if attempt >= attempts:
             return None
-        if isinstance(error, RateLimitedError):
-            if error.retry_after is not None:
-                return error.retry_after if error.retry_after <= self.retry.max_retry_after else None
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.retry.max_retry_after else None
         backoff = min(self.retry.max_backoff, self.retry.backoff * 2 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
@@ -186,7 +185,11 @@ class HttpClient:
             )
         except requests.exceptions.SSLError as error:
             raise PlatformUnavailableError(
-                _("The secure connection to %(platform)s failed: %(detail)s", platform=self.platform, detail=redact(error))
+                _(
+                    "The secure connection to %(platform)s failed: %(detail)s",
+                    platform=self.platform,
+                    detail=redact(error),
+                )
             ) from None
         except requests.exceptions.RequestException as error:
             raise self._lost_answer(error, where, idempotent) from None
@@ -197,11 +200,21 @@ class HttpClient:
         detail = redact(error)
         if _never_sent(error):
             return PlatformUnavailableError(
-                _("%(platform)s cannot be reached (%(where)s): %(detail)s", platform=self.platform, where=where, detail=detail)
+                _(
+                    "%(platform)s cannot be reached (%(where)s): %(detail)s",
+                    platform=self.platform,
+                    where=where,
+                    detail=detail,
+                )
             )
         if idempotent:
             return PlatformUnavailableError(
-                _("%(platform)s did not answer in time (%(where)s): %(detail)s", platform=self.platform, where=where, detail=detail)
+                _(
+                    "%(platform)s did not answer in time (%(where)s): %(detail)s",
+                    platform=self.platform,
+                    where=where,
+                    detail=detail,
+                )
             )
         return self._outcome_unknown(where, detail)
 
@@ -223,7 +236,9 @@ class HttpClient:
         params = {"platform": self.platform, "status": status, "detail": excerpt}
         if status in (401, 403):
             raise AuthenticationError(
-                _("%(platform)s refused the credentials (HTTP %(status)s): %(detail)s", **params), status=status, detail=excerpt
+                _("%(platform)s refused the credentials (HTTP %(status)s): %(detail)s", **params),
+                status=status,
+                detail=excerpt,
             )
         if status == 429:
             raise RateLimitedError(
@@ -232,11 +247,13 @@ class HttpClient:
                 status=status,
                 detail=excerpt,
             )
-        if 500 <= status or 300 <= status < 400 or (not allow_html and _is_html(response)):
+        if status >= 500 or 300 <= status < 400 or (not allow_html and _is_html(response)):
             if not idempotent:
                 raise self._outcome_unknown(where, excerpt, status)
             if status < 300:
-                message = _("%(platform)s answered with a web page instead of data (maintenance or firewall).", **params)
+                message = _(
+                    "%(platform)s answered with a web page instead of data (maintenance or firewall).", **params
+                )
             elif status < 400:
                 message = _("%(platform)s redirected the request (HTTP %(status)s) instead of answering it.", **params)
             else:
@@ -244,7 +261,9 @@ class HttpClient:
             raise PlatformUnavailableError(message, status=status, detail=excerpt)
         if status >= 400:
             raise InvalidRequestError(
-                _("%(platform)s refused the request (HTTP %(status)s): %(detail)s", **params), status=status, detail=excerpt
+                _("%(platform)s refused the request (HTTP %(status)s): %(detail)s", **params),
+                status=status,
+                detail=excerpt,
             )
         return response
 

@@ -56,7 +56,7 @@ def _catalog_for(lang):
     return {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_catalog(lang):
     path = LOCALE_DIR / f"{lang}.po"
     if not lang or not path.is_file():
@@ -66,18 +66,18 @@ def _load_catalog(lang):
 
 def read_po(text):
     """msgid -> msgstr of a gettext ``.po`` text; untranslated and fuzzy entries are left out."""
-    catalog = {}
+    return {msgid: msgstr for msgid, msgstr, fuzzy in po_entries(text) if msgid and msgstr and not fuzzy}
+
+
+def po_entries(text):
+    """Every entry of a ``.po`` or ``.pot`` text as ``(msgid, msgstr, fuzzy)``, the header included."""
     entry, field, fuzzy_flag_seen = None, None, False
-
-    def close(entry):
-        if entry and entry["msgid"] and entry.get("msgstr") and not entry["fuzzy"]:
-            catalog[entry["msgid"]] = entry["msgstr"]
-
     for line in (raw.strip() for raw in text.splitlines()):
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy_flag_seen = True
         elif line.startswith("msgid "):
-            close(entry)
+            if entry:
+                yield entry["msgid"], entry.get("msgstr", ""), entry["fuzzy"]
             entry = {"msgid": ast.literal_eval(line[6:]), "fuzzy": fuzzy_flag_seen}
             field, fuzzy_flag_seen = "msgid", False
         elif line.startswith("msgstr ") and entry is not None:
@@ -85,5 +85,5 @@ def read_po(text):
             entry[field] = ast.literal_eval(line[7:])
         elif line.startswith('"') and entry is not None and field:
             entry[field] += ast.literal_eval(line)
-    close(entry)
-    return catalog
+    if entry:
+        yield entry["msgid"], entry.get("msgstr", ""), entry["fuzzy"]

@@ -35,7 +35,12 @@ def parse_xml(data, *, max_bytes=MAX_XML_BYTES, what=None):
         raise UnsafeInputError(_("The %(what)s is empty.", what=what))
     if len(data) > max_bytes:
         raise UnsafeInputError(
-            _("The %(what)s is %(size)s bytes, more than the %(limit)s allowed.", what=what, size=len(data), limit=max_bytes)
+            _(
+                "The %(what)s is %(size)s bytes, more than the %(limit)s allowed.",
+                what=what,
+                size=len(data),
+                limit=max_bytes,
+            )
         )
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -48,7 +53,9 @@ def parse_xml(data, *, max_bytes=MAX_XML_BYTES, what=None):
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as error:
-        raise UnsafeInputError(_("The %(what)s is not well-formed XML: %(detail)s", what=what, detail=str(error))) from None
+        raise UnsafeInputError(
+            _("The %(what)s is not well-formed XML: %(detail)s", what=what, detail=str(error))
+        ) from None
     except (ValueError, LookupError) as error:  # unknown or inconsistent encoding declarations
         raise UnsafeInputError(_("The %(what)s cannot be decoded: %(detail)s", what=what, detail=str(error))) from None
     docinfo = root.getroottree().docinfo
@@ -74,10 +81,17 @@ def read_zip(
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
-        raise UnsafeInputError(_("The %(what)s is not a readable ZIP file: %(detail)s", what=what, detail=str(error))) from None
+        raise UnsafeInputError(
+            _("The %(what)s is not a readable ZIP file: %(detail)s", what=what, detail=str(error))
+        ) from None
     if len(members) > max_members:
         raise UnsafeInputError(
-            _("The %(what)s holds %(count)s files, more than the %(limit)s allowed.", what=what, count=len(members), limit=max_members)
+            _(
+                "The %(what)s holds %(count)s files, more than the %(limit)s allowed.",
+                what=what,
+                count=len(members),
+                limit=max_members,
+            )
         )
     files = {}
     total = 0

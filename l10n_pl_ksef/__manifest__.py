@@ -8,6 +8,4 @@
     "countries": ["pl"],
     "depends": ["account_einvoice", "l10n_pl"],
     "external_dependencies": {"python": ["einvoice"]},
-    "data": [],
-    "installable": True,
 }

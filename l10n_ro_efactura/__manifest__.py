@@ -8,6 +8,4 @@
     "countries": ["ro"],
     "depends": ["account_einvoice", "l10n_ro"],
     "external_dependencies": {"python": ["einvoice"]},
-    "data": [],
-    "installable": True,
 }

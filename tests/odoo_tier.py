@@ -48,6 +48,11 @@ def community_addons_path():
     return ",".join(paths)
 
 
+def sql_names(names):
+    """A SQL list of module names; they are this script's own constants, never user input."""
+    return ", ".join(f"'{name}'" for name in names)
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -120,7 +125,9 @@ class Tier:
         return self.odoo("module", "uninstall", "-c", str(self.config), "-d", database, *modules, label=label)
 
     def sql(self, database, query):
-        output = subprocess.run(["psql", "-XAtq", "-d", database, "-c", query], capture_output=True, text=True, check=True)
+        output = subprocess.run(
+            ["psql", "-XAtq", "-d", database, "-c", query], capture_output=True, text=True, check=True
+        )
         return output.stdout.strip()
 
     def check(self, condition, label, detail=""):
@@ -135,8 +142,8 @@ class Tier:
             subprocess.call(["dropdb", "--if-exists", "--force", database], stderr=subprocess.DEVNULL)
 
     def module_states(self, database, modules):
-        names = ",".join(f"'{m}'" for m in modules)
-        rows = self.sql(database, f"select name, state from ir_module_module where name in ({names})")
+        query = f"select name, state from ir_module_module where name in ({sql_names(modules)})"  # noqa: S608
+        rows = self.sql(database, query)
         return dict(row.split("|") for row in rows.splitlines() if row)
 
     # -- scenarios ----------------------------------------------------------------------------------------------
@@ -155,7 +162,8 @@ class Tier:
             self.check(native_after == native, "native modules unchanged", f"{native} -> {native_after}")
             self.uninstall(together, OURS, label="uninstall ours")
             states = self.module_states(together, OURS)
-            left = self.sql(together, "select count(*) from ir_model_data where module in ('account_einvoice', 'l10n_ro_efactura', 'l10n_pl_ksef')")
+            query = f"select count(*) from ir_model_data where module in ({sql_names(OURS)})"  # noqa: S608
+            left = self.sql(together, query)
             table = self.sql(together, "select to_regclass('account_einvoice_document') is not null")
             self.check(
                 set(states.values()) == {"uninstalled"} and left == "0" and table == "f",

@@ -22,14 +22,14 @@ def test_messages_survive_pickling():
     import pickle
 
     message = _("The %(what)s is empty.", what="file")
-    copy = pickle.loads(pickle.dumps(message))
+    copy = pickle.loads(pickle.dumps(message))  # noqa: S301 - our own data
     assert isinstance(copy, Message)
     assert copy.params == {"what": "file"}
 
 
 def test_po_reader_handles_continuations_and_skips_fuzzy_and_empty():
     catalog = read_po(
-        '''
+        """
 msgid ""
 msgstr "Content-Type: text/plain; charset=UTF-8\\n"
 
@@ -50,7 +50,7 @@ msgstr "Ghici"
 
 msgid "Untranslated"
 msgstr ""
-'''
+"""
     )
     assert catalog == {"Hello": "Salut", "Long text": "Text lung"}
 
@@ -78,9 +78,9 @@ def test_every_library_message_is_translated():
     marked = set()
     for source in package.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_" and node.args:
-                if isinstance(node.args[0], ast.Constant):
-                    marked.add(node.args[0].value)
+            is_marker = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_" and node.args
+            if is_marker and isinstance(node.args[0], ast.Constant):
+                marked.add(node.args[0].value)
     assert marked
     for lang in ("ro", "pl"):
         catalog = read_po((package / "locale" / f"{lang}.po").read_text(encoding="utf-8"))

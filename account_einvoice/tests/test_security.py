@@ -1,7 +1,6 @@
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
-
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
 @tagged("post_install", "-at_install")
@@ -49,9 +48,11 @@ class TestEinvoiceSecurity(AccountTestInvoicingCommon):
         with self.assertRaises(AccessError):
             self.document_b.with_user(self.biller_a).read(["state"])
 
-        visible = documents.with_user(self.biller_both).with_context(
-            allowed_company_ids=[self.company_a.id, self.company_b.id]
-        ).search([])
+        visible = (
+            documents.with_user(self.biller_both)
+            .with_context(allowed_company_ids=[self.company_a.id, self.company_b.id])
+            .search([])
+        )
         self.assertIn(self.document_a, visible)
         self.assertIn(self.document_b, visible)
 

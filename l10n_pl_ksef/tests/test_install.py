@@ -1,6 +1,5 @@
-from odoo.tests import tagged
-
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.tests import tagged
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")

@@ -1,0 +1,41 @@
+"""The ``einvoice`` command line."""
+
+import argparse
+import sys
+
+from . import __version__
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="einvoice", description="RO e-Factura and KSeF 2.0 e-invoicing tools")
+    parser.add_argument("--version", action="version", version=f"einvoice {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    genkey = commands.add_parser("genkey", help="print a new key for encrypting secrets (einvoice_secret_key)")
+    genkey.set_defaults(run=_genkey)
+
+    demo = commands.add_parser("demo", help="run the whole flow against the embedded simulators")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _genkey(args):
+    from .secrets import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def _demo(args):
+    from .demo import run
+
+    return run()
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
