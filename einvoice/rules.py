@@ -1,0 +1,15 @@
+"""Findings: what a check or a reader reports, under the official rule id, in words a user can act on."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # the official rule id (BR-RO-110, BR-CO-10...) or our own for what no rule covers
+    message: object  # an einvoice.i18n.Message
+    location: str = ""  # where: a business term (BT-n) and, for lines, the line id
+    fatal: bool = True
+
+    def __str__(self):
+        where = f" ({self.location})" if self.location else ""
+        return f"[{self.rule}] {self.message}{where}"

