@@ -13,3 +13,25 @@ class Finding:
     def __str__(self):
         where = f" ({self.location})" if self.location else ""
         return f"[{self.rule}] {self.message}{where}"
+
+
+class RuleSet:
+    """Checks registered with :meth:`rule`, each declaring the official rule ids it may report."""
+
+    def __init__(self):
+        self.checks = []
+        self.implemented = set()
+
+    def rule(self, *ids):
+        def register(function):
+            self.checks.append(function)
+            self.implemented.update(ids)
+            return function
+
+        return register
+
+    def run(self, invoice, facts):
+        findings = []
+        for function in self.checks:
+            findings.extend(function(invoice, facts))
+        return findings

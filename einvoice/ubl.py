@@ -426,11 +426,49 @@ def facts_for(invoice):
         ):
             tax_totals += (TaxTotalFact(totals.tax_total_accounting, invoice.tax_currency, ()),)
     credit = invoice.is_credit_note
+    line_tag = "CreditNoteLine" if credit else "InvoiceLine"
+    uses = [
+        CategoryUse(
+            "line",
+            line.vat_category,
+            True,
+            line.vat_rate,
+            line.vat_rate is not None,
+            line.net_amount,
+            line_tag=line_tag,
+        )
+        for line in invoice.lines
+    ]
+    uses += [
+        CategoryUse(
+            "charge" if item.charge else "allowance",
+            item.vat_category,
+            True,
+            item.vat_rate,
+            item.vat_rate is not None,
+            item.amount,
+        )
+        for item in invoice.allowances_charges
+    ]
+    uses += [
+        CategoryUse(
+            "breakdown",
+            vat.category,
+            True,
+            vat.rate,
+            vat.rate is not None,
+            vat.taxable_amount,
+            vat.tax_amount,
+            bool(vat.exemption_reason or vat.exemption_code),
+        )
+        for vat in invoice.vat_breakdown
+    ]
     return SyntaxFacts(
         root_name="CreditNote" if credit else "Invoice",
         has_monetary_total=totals is not None,
         tax_totals=tax_totals,
-        line_tags=("CreditNoteLine" if credit else "InvoiceLine",) * len(invoice.lines),
+        line_tags=(line_tag,) * len(invoice.lines),
+        category_uses=tuple(uses),
     )
 
 
@@ -445,6 +483,22 @@ class TaxTotalFact:
 
 
 @dataclass(frozen=True)
+class CategoryUse:
+    """One VAT category as the VAT rules see it, wherever it appears."""
+
+    place: str  # line, allowance, charge, unmarked (an AllowanceCharge without ChargeIndicator) or breakdown
+    category: str | None  # normalised cbc:ID
+    vat: bool  # its TaxScheme is VAT
+    rate: Decimal | None  # cbc:Percent
+    rate_present: bool
+    amount: Decimal | None = None  # line net amount, allowance or charge amount, breakdown taxable amount
+    tax_amount: Decimal | None = None  # breakdown only
+    exemption: bool = False  # breakdown only: an exemption reason or code is given
+    line_tag: str | None = None  # lines only: InvoiceLine or CreditNoteLine
+    raw_category: str | None = None  # cbc:ID exactly as written (one official rule compares it unnormalised)
+
+
+@dataclass(frozen=True)
 class SyntaxFacts:
     """What the model does not carry but some official rules look at: the document's shape as written."""
 
@@ -455,6 +509,7 @@ class SyntaxFacts:
     line_tags: tuple = ()  # InvoiceLine or CreditNoteLine, per line
     line_quantity_present: tuple | None = None  # per line, the quantity element exists (even if empty)
     taxed_category_texts: tuple | None = None  # raw VAT category ids as BR-RO-065 / BR-RO-120 see them
+    category_uses: tuple = ()  # every CategoryUse, for the VAT category rules
     malformed: frozenset = frozenset()  # elements present but unreadable (a date or number that is not one)
 
 
@@ -517,6 +572,7 @@ class _Reader:
                 for node in self.line_nodes()
             ),
             taxed_category_texts=self.taxed_category_texts(),
+            category_uses=self.category_uses(),
             malformed=frozenset(self.malformed),
         )
         return ReadResult(invoice, self.findings, facts)
@@ -534,6 +590,39 @@ class _Reader:
         for line in self.root.findall("cac:InvoiceLine", NS):
             texts += [node.text for node in line.findall("cac:Item/cac:ClassifiedTaxCategory/cbc:ID", NS)]
         return tuple(texts)
+
+    def category_use(self, category, place, amount=None, tax_amount=None, line_tag=None):
+        percent = category.find("cbc:Percent", NS)
+        return CategoryUse(
+            place=place,
+            category=self.text(category, "cbc:ID"),
+            vat=(self.text(category, "cac:TaxScheme/cbc:ID") or "").upper() == "VAT",
+            rate=self.decimal(category, "cbc:Percent"),
+            rate_present=percent is not None,
+            amount=amount,
+            tax_amount=tax_amount,
+            exemption=category.find("cbc:TaxExemptionReason", NS) is not None
+            or category.find("cbc:TaxExemptionReasonCode", NS) is not None,
+            line_tag=line_tag,
+            raw_category=category.findtext("cbc:ID", None, NS),
+        )
+
+    def category_uses(self):
+        uses = []
+        for line in self.line_nodes():
+            for category in line.findall("cac:Item/cac:ClassifiedTaxCategory", NS):
+                amount = self.decimal(line, "cbc:LineExtensionAmount")
+                uses.append(self.category_use(category, "line", amount, line_tag=LINE_TAGS[line.tag]))
+        for node in self.root.findall("cac:AllowanceCharge", NS):
+            indicator = (self.text(node, "cbc:ChargeIndicator") or "").lower()
+            place = {"true": "charge", "false": "allowance"}.get(indicator, "unmarked")
+            for category in node.findall("cac:TaxCategory", NS):
+                uses.append(self.category_use(category, place, self.decimal(node, "cbc:Amount")))
+        for subtotal in self.root.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
+            for category in subtotal.findall("cac:TaxCategory", NS):
+                taxable, tax = self.decimal(subtotal, "cbc:TaxableAmount"), self.decimal(subtotal, "cbc:TaxAmount")
+                uses.append(self.category_use(category, "breakdown", taxable, tax))
+        return tuple(uses)
 
     def line_nodes(self):
         # a document may (wrongly) mix both kinds of line: read them all, as the official rules do

@@ -1,0 +1,501 @@
+"""Checks of EN 16931, the European semantic model, as the official Schematron (UBL binding) applies them.
+
+Rules report under their official ids. The VAT category rules (BR-S, BR-Z, BR-E, BR-AE, BR-IC, BR-G, BR-O, BR-IG,
+BR-IP) share one table: the families differ only in the rate they allow, how the taxable amount adds up, whether an
+exemption reason is required or forbidden, and which VAT identifiers the parties need.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+from dataclasses import dataclass
+
+from .i18n import _
+from .rules import Finding, RuleSet
+
+RULES = RuleSet()
+rule = RULES.rule
+ZERO = Decimal("0")
+
+# BR-CO-09 looks the first two characters of a VAT identifier up in this text (a substring test)
+VAT_PREFIXES = (
+    " 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW "
+    "BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ "
+    "FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
+    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML "
+    "MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR "
+    "PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ "
+    "TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW "
+)
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+
+
+def length(text):
+    return len(" ".join(text.split())) if text else 0
+
+
+def decimals(value):
+    if value is None:
+        return 0
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def xround_integer(value):
+    """XPath ``round(x)``: half rounds towards positive infinity."""
+    return (value + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def xround(value):
+    """XPath ``round(x * 100) div 100``."""
+    return xround_integer(value * 100) / 100
+
+
+def finding(rule_id, message, location=""):
+    return Finding(rule_id, message, location)
+
+
+def party_address(party):
+    return party.address if party else None
+
+
+def attr(obj, name):
+    return getattr(obj, name, None) if obj is not None else None
+
+
+# -- mandatory parts -----------------------------------------------------------------------------------
+
+
+@rule("BR-01", "BR-02", "BR-03", "BR-04", "BR-05", "BR-06", "BR-07", "BR-08", "BR-10", "BR-16")
+def mandatory_document_parts(invoice, facts):
+    required = [
+        ("BR-01", invoice.customization_id, _("The specification identifier is required."), "BT-24"),
+        ("BR-02", invoice.number, _("The invoice number is required."), "BT-1"),
+        ("BR-03", invoice.issue_date, _("The issue date is required."), "BT-2"),
+        ("BR-04", invoice.type_code, _("The invoice type code is required."), "BT-3"),
+        ("BR-05", invoice.currency, _("The invoice currency is required."), "BT-5"),
+        ("BR-06", attr(invoice.seller, "name"), _("The seller's name is required."), "BT-27"),
+        ("BR-07", attr(invoice.buyer, "name"), _("The buyer's name is required."), "BT-44"),
+    ]
+    for rule_id, value, message, where in required:
+        if not value and not (rule_id == "BR-03" and "IssueDate" in facts.malformed):
+            yield finding(rule_id, message, where)
+    if party_address(invoice.seller) is None:
+        yield finding("BR-08", _("The seller's postal address is required."), "BG-5")
+    if party_address(invoice.buyer) is None:
+        yield finding("BR-10", _("The buyer's postal address is required."), "BG-8")
+    if not invoice.lines:
+        yield finding("BR-16", _("An invoice needs at least one line."), "BG-25")
+
+
+@rule("BR-09", "BR-11")
+def country_codes(invoice, facts):
+    for rule_id, address, where in (
+        ("BR-09", party_address(invoice.seller), "BT-40"),
+        ("BR-11", party_address(invoice.buyer), "BT-55"),
+    ):
+        if address is not None and not address.country_code:
+            yield finding(rule_id, _("The country code of the address is required."), where)
+
+
+@rule("BR-21", "BR-22", "BR-23", "BR-24", "BR-25", "BR-26")
+def mandatory_line_parts(invoice, facts):
+    quantity_present = facts.line_quantity_present or [line.quantity is not None for line in invoice.lines]
+    for line, has_quantity in zip(invoice.lines, quantity_present):
+        where = f"BG-25 {line.id or ''}".strip()
+        required = [
+            ("BR-21", line.id, _("Each line needs an identifier."), "BT-126"),
+            ("BR-22", has_quantity, _("Each line needs a quantity."), "BT-129"),
+            ("BR-23", line.unit_code, _("Each line needs a unit of measure code."), "BT-130"),
+            ("BR-24", line.net_amount is not None, _("Each line needs a net amount."), "BT-131"),
+            ("BR-25", line.item_name, _("Each line needs an item name."), "BT-153"),
+            ("BR-26", line.price is not None, _("Each line needs an item net price."), "BT-146"),
+        ]
+        for rule_id, present, message, term in required:
+            if not present:
+                yield finding(rule_id, message, f"{term}, {where}")
+
+
+@rule("BR-CO-26")
+def seller_identified(invoice, facts):
+    seller = invoice.seller
+    if seller is not None and not (seller.vat_id or seller.identifiers or seller.legal_id):
+        yield finding(
+            "BR-CO-26",
+            _("The seller needs a VAT identifier, an identifier or a legal registration identifier."),
+            "BT-31",
+        )
+
+
+@rule("BR-CO-09")
+def vat_identifier_prefix(invoice, facts):
+    vat_ids = facts.vat_ids
+    if vat_ids is None:
+        parties = (invoice.seller, invoice.buyer, invoice.tax_representative)
+        vat_ids = [attr(party, "vat_id") for party in parties if attr(party, "vat_id") is not None]
+    for vat_id in vat_ids:
+        if vat_id[:2] not in VAT_PREFIXES:  # a substring test, as the official rule
+            yield finding(
+                "BR-CO-09",
+                _("A VAT identifier starts with its country code, e.g. RO12345678 (not %(value)r).", value=vat_id),
+                "BT-31",
+            )
+
+
+# -- arithmetic ----------------------------------------------------------------------------------------
+
+
+def _sum(values):
+    return sum((value for value in values if value is not None), ZERO)
+
+
+@rule("BR-CO-10", "BR-CO-11", "BR-CO-12", "BR-CO-13", "BR-CO-16")
+def document_totals(invoice, facts):
+    totals = invoice.totals
+    if totals is None or not facts.has_monetary_total:
+        return
+    allowances = [item.amount for item in invoice.allowances_charges if item.charge is False]
+    charges = [item.amount for item in invoice.allowances_charges if item.charge is True]
+    line_sum = xround(_sum(line.net_amount for line in invoice.lines))
+    if totals.line_total != line_sum:
+        yield finding("BR-CO-10", _("The sum of line net amounts must be %(expected)s.", expected=line_sum), "BT-106")
+    for rule_id, total, items, where in (
+        ("BR-CO-11", totals.allowance_total, allowances, "BT-107"),
+        ("BR-CO-12", totals.charge_total, charges, "BT-108"),
+    ):
+        expected = xround(_sum(items))
+        if (total is None and items) or (total is not None and total != expected):
+            yield finding(rule_id, _("The total must be %(expected)s.", expected=expected), where)
+    # the official comparisons fail when an amount they need is missing
+    expected = None
+    if totals.line_total is not None:
+        expected = xround(totals.line_total - (totals.allowance_total or ZERO) + (totals.charge_total or ZERO))
+    if expected is None or totals.tax_exclusive != expected:
+        yield finding("BR-CO-13", _("The total without VAT must be %(expected)s.", expected=expected), "BT-109")
+    expected = None
+    if totals.tax_inclusive is not None:
+        expected = xround(totals.tax_inclusive - (totals.prepaid or ZERO) + (totals.rounding or ZERO))
+    if expected is None or totals.payable != expected:
+        yield finding("BR-CO-16", _("The amount due must be %(expected)s.", expected=expected), "BT-115")
+
+
+@rule("BR-CO-15")
+def total_with_vat(invoice, facts):
+    if not invoice.currency:
+        return
+    document_tax = [fact.amount for fact in facts.tax_totals if fact.currency == invoice.currency]
+    totals = invoice.totals if facts.has_monetary_total else None
+    tax_exclusive = attr(totals, "tax_exclusive")
+    tax_inclusive = attr(totals, "tax_inclusive")
+    ok = (
+        len(document_tax) == 1
+        and document_tax[0] is not None
+        and tax_exclusive is not None
+        and tax_inclusive == xround(tax_exclusive + document_tax[0])
+    )
+    if not ok:
+        yield finding(
+            "BR-CO-15",
+            _(
+                "The total with VAT must equal the total without VAT plus the VAT total, given once in the invoice currency."
+            ),
+            "BT-112",
+        )
+
+
+@rule("BR-CO-14")
+def vat_total(invoice, facts):
+    for fact in facts.tax_totals:
+        if not fact.subtotal_amounts:
+            continue
+        expected = xround(_sum(fact.subtotal_amounts))
+        if fact.amount != expected:
+            yield finding(
+                "BR-CO-14",
+                _("The VAT total must be the sum of the VAT breakdown: %(expected)s.", expected=expected),
+                "BT-110",
+            )
+
+
+@rule("BR-CO-18")
+def has_vat_breakdown(invoice, facts):
+    if not invoice.vat_breakdown:
+        yield finding("BR-CO-18", _("The invoice needs at least one VAT breakdown."), "BG-23")
+
+
+@rule("BR-CO-25")
+def due_date_or_terms(invoice, facts):
+    payable = attr(invoice.totals, "payable") if facts.has_monetary_total else None
+    if facts.root_name == "Invoice" and payable is not None and payable > 0:
+        if invoice.due_date is None and not invoice.payment_terms:
+            yield finding("BR-CO-25", _("An amount is due: give the payment due date or the payment terms."), "BT-9")
+
+
+@rule("BR-CO-17")
+def vat_breakdown_amounts(invoice, facts):
+    for vat in invoice.vat_breakdown:
+        if vat.tax_amount is None:
+            yield finding("BR-CO-17", _("Each VAT breakdown needs its VAT amount."), "BT-117")
+            continue
+        if vat.rate is None or xround_integer(vat.rate) == 0:
+            if xround_integer(vat.tax_amount) != 0:
+                yield finding(
+                    "BR-CO-17", _("A VAT category without a rate, or with a zero rate, has no VAT."), "BT-117"
+                )
+            continue
+        expected = xround(abs(vat.taxable_amount or ZERO) * vat.rate / 100)
+        if not (abs(vat.tax_amount) - 1 < expected < abs(vat.tax_amount) + 1):
+            yield finding(
+                "BR-CO-17",
+                _("The VAT amount must be the taxable amount times the rate: %(expected)s.", expected=expected),
+                "BT-117",
+            )
+
+
+# -- VAT categories ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VatFamily:
+    category: str  # UNCL 5305 code
+    prefix: str  # rule id prefix: BR-S, BR-IC...
+    rate: str  # positive, zero, non-negative or absent
+    per_rate: bool  # taxable amounts add up per rate within 1 (else exactly, over the whole category)
+    exemption_required: bool  # else an exemption reason is forbidden
+    seller_vat_only: bool  # the seller needs a VAT id proper (else any tax registration)
+    buyer: str | None  # what the buyer needs: "vat", "vat_or_legal", or None
+    raw_charge_id: bool = False  # the official -04 rule matches the category id unnormalised (BR-IG-04)
+
+
+FAMILIES = (
+    VatFamily("S", "BR-S", "positive", True, False, False, None),
+    VatFamily("Z", "BR-Z", "zero", False, False, False, None),
+    VatFamily("E", "BR-E", "zero", False, True, False, None),
+    VatFamily("AE", "BR-AE", "zero", False, True, False, "vat_or_legal"),
+    VatFamily("K", "BR-IC", "zero", False, True, True, "vat"),
+    VatFamily("G", "BR-G", "zero", False, True, True, None),
+    VatFamily("O", "BR-O", "absent", False, True, False, None),
+    VatFamily("L", "BR-IG", "non-negative", True, False, False, None, raw_charge_id=True),
+    VatFamily("M", "BR-IP", "non-negative", True, False, False, None),
+)
+RATE_RULES = {
+    "positive": (lambda use: use.rate is not None and use.rate > 0, _("The VAT rate must be above zero.")),
+    "zero": (lambda use: use.rate is not None and use.rate == 0, _("The VAT rate must be 0.")),
+    "non-negative": (lambda use: use.rate is not None and use.rate >= 0, _("The VAT rate cannot be negative.")),
+    "absent": (lambda use: not use.rate_present, _("This VAT category takes no rate.")),
+}
+
+
+def _parties(invoice):
+    """What the VAT rules ask of the parties: (seller any tax id, seller VAT id, representative VAT id,
+    buyer VAT id, buyer legal id), by presence."""
+    seller, buyer, representative = invoice.seller, invoice.buyer, invoice.tax_representative
+    return (
+        attr(seller, "vat_id") is not None or attr(seller, "tax_registration_id") is not None,
+        attr(seller, "vat_id") is not None,
+        attr(representative, "vat_id") is not None,
+        attr(buyer, "vat_id") is not None,
+        attr(buyer, "legal_id") is not None,
+    )
+
+
+def _parties_ok(family, invoice):
+    seller_any, seller_vat, representative_vat, buyer_vat, buyer_legal = _parties(invoice)
+    if family.rate == "absent":  # outside the scope of VAT: nobody shows a VAT id
+        return not (seller_vat or representative_vat or buyer_vat)
+    seller_ok = (seller_vat if family.seller_vat_only else seller_any) or representative_vat
+    if family.buyer == "vat":
+        return seller_ok and buyer_vat
+    if family.buyer == "vat_or_legal":
+        return seller_ok and (buyer_vat or buyer_legal)
+    return seller_ok
+
+
+def _rule_ids(family, numbers):
+    return [f"{family.prefix}-{n:02d}" for n in numbers]
+
+
+@rule(*(rule_id for family in FAMILIES for rule_id in _rule_ids(family, range(1, 11))))
+def vat_categories(invoice, facts):
+    for family in FAMILIES:
+        yield from _vat_family(family, invoice, facts)
+
+
+def _vat_family(family, invoice, facts):
+    code, prefix = family.category, family.prefix
+    uses = [use for use in facts.category_uses if use.category == code]
+    with_vat = [use for use in uses if use.vat]
+    lines = [use for use in with_vat if use.place == "line"]
+    breakdowns = [use for use in with_vat if use.place == "breakdown"]
+
+    # -01: the category appears in the VAT breakdown exactly when it is used
+    if family.per_rate:
+        scheme_free = family.category == "S"  # BR-S-01 does not look at the tax scheme
+        used = [
+            u for u in (uses if scheme_free else with_vat) if u.place in ("line", "allowance", "charge", "unmarked")
+        ]
+        in_breakdown = [u for u in (uses if scheme_free else with_vat) if u.place == "breakdown"]
+        ok = bool(used) == bool(in_breakdown)
+    else:
+        used = [use for use in with_vat if use.place != "breakdown"] or breakdowns
+        ok = (bool(used) and len(breakdowns) == 1) or not used
+    if not ok:
+        yield finding(
+            f"{prefix}-01", _("VAT category %(code)s needs exactly its own VAT breakdown.", code=code), "BG-23"
+        )
+
+    # -02 to -04: the parties' VAT identifiers, for lines, allowances and charges of the category
+    parties_ok = _parties_ok(family, invoice)
+    line_trigger = bool(lines) if family.category != "S" else bool(lines) or any(u.place == "line" for u in uses)
+    for number, present in (
+        (2, line_trigger),
+        (3, any(use.place == "allowance" for use in with_vat)),
+        (4, any(use.place == "charge" and (not family.raw_charge_id or use.raw_category == code) for use in with_vat)),
+    ):
+        if present and not (parties_ok and (family.category != "S" or number != 2 or lines)):
+            yield finding(
+                f"{prefix}-{number:02d}",
+                _("VAT category %(code)s needs the VAT identifiers the rules ask of the seller and buyer.", code=code),
+                "BT-31",
+            )
+
+    # -05 to -07: the rate on lines, allowances and charges
+    check_rate, message = RATE_RULES[family.rate]
+    for number, place in ((5, "line"), (6, "allowance"), (7, "charge")):
+        if any(not check_rate(use) for use in with_vat if use.place == place):
+            yield finding(f"{prefix}-{number:02d}", message, "BT-152")
+
+    # -08 to -10: each breakdown of the category
+    for use in breakdowns:
+        if not _taxable_adds_up(family, use, facts):
+            yield finding(
+                f"{prefix}-08", _("The taxable amount of VAT category %(code)s does not add up.", code=code), "BT-116"
+            )
+        if not _tax_amount_ok(family, use):
+            yield finding(f"{prefix}-09", _("The VAT amount of category %(code)s is wrong.", code=code), "BT-117")
+        if use.exemption != family.exemption_required:
+            message = (
+                _("VAT category %(code)s needs an exemption reason.", code=code)
+                if family.exemption_required
+                else _("VAT category %(code)s cannot have an exemption reason.", code=code)
+            )
+            yield finding(f"{prefix}-10", message, "BT-120")
+
+
+def _category_sum(facts, code, tag, rate=None):
+    """Lines of kind ``tag`` plus charges minus allowances of category ``code`` (and ``rate``), any tax scheme."""
+
+    def matches(use):
+        return use.category == code and (rate is None or (use.rate is not None and use.rate == rate))
+
+    total = ZERO
+    for use in facts.category_uses:
+        if not matches(use) or use.amount is None:
+            continue
+        if use.place == "line" and use.line_tag == tag:
+            total += use.amount
+        elif use.place == "charge":
+            total += use.amount
+        elif use.place == "allowance":
+            total -= use.amount
+    return total
+
+
+def _taxable_adds_up(family, breakdown, facts):
+    tags = {use.line_tag for use in facts.category_uses if use.place == "line"} | set(facts.line_tags)
+    if family.per_rate:
+        if breakdown.rate is None:
+            return True  # "every $rate in ()" holds
+        taxable = breakdown.amount
+        if taxable is None:
+            return False
+        for tag in ("InvoiceLine", "CreditNoteLine"):
+            used = any(
+                use.category == family.category
+                and use.rate == breakdown.rate
+                and ((use.place == "line" and use.line_tag == tag) or use.place in ("allowance", "charge", "unmarked"))
+                for use in facts.category_uses
+            )
+            total = _category_sum(facts, family.category, tag, breakdown.rate)
+            if used and taxable - 1 < total < taxable + 1:
+                return True
+        return False
+    if breakdown.amount is None:
+        return False
+    return any(
+        tag in tags and breakdown.amount == _category_sum(facts, family.category, tag)
+        for tag in ("InvoiceLine", "CreditNoteLine")
+    )
+
+
+def _tax_amount_ok(family, breakdown):
+    if breakdown.tax_amount is None:
+        return False
+    if not family.per_rate:
+        return breakdown.tax_amount == 0
+    if breakdown.rate is None or breakdown.amount is None:
+        return False
+    expected = xround(abs(breakdown.amount) * breakdown.rate / 100)
+    return abs(breakdown.tax_amount) - 1 < expected < abs(breakdown.tax_amount) + 1
+
+
+@rule("BR-O-11", "BR-O-12", "BR-O-13", "BR-O-14")
+def outside_scope_alone(invoice, facts):
+    """A document with VAT category O has no other VAT category anywhere."""
+    uses = [use for use in facts.category_uses if use.vat]
+    if not any(use.place == "breakdown" and use.category == "O" for use in uses):
+        return
+    for rule_id, place in (
+        ("BR-O-11", "breakdown"),
+        ("BR-O-12", "line"),
+        ("BR-O-13", "allowance"),
+        ("BR-O-14", "charge"),
+    ):
+        if any(use.place == place and use.category != "O" for use in uses):
+            yield finding(
+                rule_id, _("An invoice outside the scope of VAT (O) cannot use another VAT category."), "BG-23"
+            )
+
+
+@rule("BR-IC-11", "BR-IC-12")
+def intra_community_delivery(invoice, facts):
+    if not any(use.place == "breakdown" and use.category == "K" and use.vat for use in facts.category_uses):
+        return
+    delivery = invoice.delivery
+    has_period = invoice.period_start or invoice.period_end or invoice.tax_point_code
+    if not (attr(delivery, "date") or has_period):
+        yield finding(
+            "BR-IC-11", _("An intra-community supply needs the delivery date or the invoicing period."), "BT-72"
+        )
+    if len(attr(attr(delivery, "address"), "country_code") or "") <= 1:
+        yield finding("BR-IC-12", _("An intra-community supply needs the country it is delivered to."), "BT-80")
+
+
+# -- payment -----------------------------------------------------------------------------------------------------
+
+
+@rule("BR-49", "BR-61", "BR-66", "BR-67")
+def payment_means(invoice, facts):
+    for means in invoice.payment_means:
+        if not means.code:
+            yield finding("BR-49", _("Each payment instruction needs a payment means code."), "BT-81")
+        if means.code in ("30", "58") and means.account_id is None:
+            yield finding("BR-61", _("A credit transfer needs the account to pay into (IBAN)."), "BT-84")
+    if sum(1 for means in invoice.payment_means if means.card_pan is not None) > 1:
+        yield finding("BR-66", _("At most one payment card may be given."), "BG-18")
+    if sum(1 for means in invoice.payment_means if means.mandate_id is not None or means.debited_account) > 1:
+        yield finding("BR-67", _("At most one direct debit mandate may be given."), "BG-19")
+
+
+@rule("BR-29", "BR-30")
+def periods(invoice, facts):
+    if invoice.period_start and invoice.period_end and invoice.period_end < invoice.period_start:
+        yield finding("BR-29", _("The invoicing period cannot end before it starts."), "BG-14")
+    for line in invoice.lines:
+        if line.period_start and line.period_end and line.period_end < line.period_start:
+            yield finding(
+                "BR-30", _("The line period cannot end before it starts."), f"BG-26, BG-25 {line.id or ''}".strip()
+            )

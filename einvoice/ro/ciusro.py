@@ -1,0 +1,132 @@
+"""CIUS-RO: the Romanian use of EN 16931 in UBL, as ANAF's RO e-Factura accepts it.
+
+:func:`render` turns a neutral invoice into the XML to upload; :func:`read` and :func:`check_document` take any
+EN 16931 document ANAF accepts (UBL Invoice or CreditNote, UN/CEFACT CII).
+"""
+
+from dataclasses import fields, replace
+
+from lxml import etree
+
+from .. import cii, ubl
+from ..errors import EInvoiceError
+from ..i18n import _
+from ..model import CREDIT_NOTE_TYPES, INVOICE, Note
+from ..xmlsafe import parse_xml
+from . import checks
+from .codes import CIUS_RO_ID
+
+ITEM_NAME_LIMIT = 100  # BR-RO-L1024
+DESCRIPTION_LIMIT = 200  # BR-RO-L212
+NOTE_LIMIT = 300  # BR-RO-L302
+NOTE_COUNT_LIMIT = 20  # BR-RO-A020
+ARITHMETIC_RULES = frozenset(
+    {"BR-CO-10", "BR-CO-11", "BR-CO-12", "BR-CO-13", "BR-CO-14", "BR-CO-15", "BR-CO-16", "BR-CO-17"}
+)
+
+
+class CiusRoError(EInvoiceError):
+    """The invoice cannot be written as CIUS-RO; ``findings`` says why."""
+
+    def __init__(self, message, findings=()):
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+def render(invoice, *, credit_note_as_invoice=False):
+    """The CIUS-RO UBL bytes of ``invoice``.
+
+    ``credit_note_as_invoice`` writes a credit note as an ``Invoice`` of type 380 with negative quantities and
+    amounts (what many Romanian buyers' systems expect) instead of a ``CreditNote``.
+    Texts over ANAF's limits are shortened only where nothing is lost (see :func:`prepare`); wrong arithmetic is
+    refused: a renderer never emits totals that do not add up.
+    """
+    prepared = prepare(invoice, credit_note_as_invoice=credit_note_as_invoice)
+    wrong = [finding for finding in checks.check(prepared) if finding.rule in ARITHMETIC_RULES]
+    if wrong:
+        raise CiusRoError(_("The invoice totals do not add up; it was not written."), wrong)
+    return ubl.write(prepared)
+
+
+def prepare(invoice, *, credit_note_as_invoice=False):
+    """``invoice`` as CIUS-RO wants it: its specification id, long texts fitted, the credit note style chosen.
+
+    Only texts whose content survives are fitted: an item name over 100 characters is shortened and kept whole in
+    the item description when that is free; a note over 300 characters is split into several notes. Anything
+    else over a limit stays, and the checks report it.
+    """
+    invoice = replace(invoice, customization_id=CIUS_RO_ID)
+    if credit_note_as_invoice and invoice.type_code in CREDIT_NOTE_TYPES:
+        invoice = negated_invoice(invoice)
+    lines = tuple(_fit_item_name(line) for line in invoice.lines)
+    notes = _split_notes(invoice.notes)
+    return replace(invoice, lines=lines, notes=notes)
+
+
+def _fit_item_name(line):
+    name = line.item_name or ""
+    if len(name) <= ITEM_NAME_LIMIT:
+        return line
+    description = line.description
+    if not description and len(name) <= DESCRIPTION_LIMIT:
+        description = name
+    return replace(line, item_name=name[: ITEM_NAME_LIMIT - 1].rstrip() + "…", description=description)
+
+
+def _split_notes(notes):
+    split = []
+    for note in notes:
+        text = note.text
+        while len(text) > NOTE_LIMIT:
+            cut = text.rfind(" ", 0, NOTE_LIMIT)
+            cut = cut if cut > NOTE_LIMIT // 2 else NOTE_LIMIT
+            split.append(Note(text[:cut].rstrip(), note.subject_code))
+            text = text[cut:].lstrip()
+        split.append(Note(text, note.subject_code))
+    return tuple(split) if len(split) <= NOTE_COUNT_LIMIT else tuple(notes)
+
+
+def negated_invoice(invoice):
+    """A credit note as an invoice (type 380) with negative quantities and amounts; prices stay positive (BR-27)."""
+    lines = tuple(
+        replace(
+            line,
+            quantity=-line.quantity,
+            net_amount=-line.net_amount,
+            allowances_charges=tuple(_negated_allowance(item) for item in line.allowances_charges),
+        )
+        for line in invoice.lines
+    )
+    breakdown = tuple(
+        replace(vat, taxable_amount=-vat.taxable_amount, tax_amount=-vat.tax_amount) for vat in invoice.vat_breakdown
+    )
+    totals = invoice.totals
+    negated = {item.name: -value for item in fields(totals) if (value := getattr(totals, item.name)) is not None}
+    totals = replace(totals, **negated)
+    return replace(
+        invoice,
+        type_code=INVOICE,
+        lines=lines,
+        vat_breakdown=breakdown,
+        totals=totals,
+        allowances_charges=tuple(_negated_allowance(item) for item in invoice.allowances_charges),
+    )
+
+
+def _negated_allowance(item):
+    return replace(item, amount=-item.amount, base_amount=None if item.base_amount is None else -item.base_amount)
+
+
+def read(data):
+    """Read a UBL or CII document (bytes) into a :class:`~einvoice.ubl.ReadResult`."""
+    root = parse_xml(data, what=_("e-invoice"))
+    namespace = etree.QName(root).namespace
+    if namespace == cii.RSM:
+        return cii.read_element(root)
+    return ubl.read_element(root)
+
+
+def check_document(data):
+    """Every finding for the document ``data``: what reading found, then the CIUS-RO and EN 16931 checks."""
+    result = read(data)
+    return result.findings + checks.check(result.invoice, result.facts)
