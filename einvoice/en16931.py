@@ -119,6 +119,24 @@ def mandatory_line_parts(invoice, facts):
                 yield finding(rule_id, message, f"{term}, {where}")
 
 
+@rule("BR-45", "BR-46", "BR-47", "BR-48")
+def mandatory_breakdown_parts(invoice, facts):
+    for subtotal in invoice.vat_breakdown:
+        if subtotal.taxable_amount is None:
+            yield finding("BR-45", _("Each VAT breakdown needs its taxable amount."), "BT-116")
+        if subtotal.tax_amount is None:
+            yield finding("BR-46", _("Each VAT breakdown needs its VAT amount."), "BT-117")
+    for use in facts.category_uses:
+        if use.place != "breakdown":
+            continue
+        if not (use.vat and use.category is not None):
+            yield finding("BR-47", _("Each VAT breakdown needs its VAT category."), "BT-118")
+        if not (use.vat and (use.rate_present or use.category == "O")):
+            yield finding(
+                "BR-48", _("Each VAT breakdown needs its VAT rate, except outside the scope of VAT."), "BT-119"
+            )
+
+
 @rule("BR-CO-26")
 def seller_identified(invoice, facts):
     seller = invoice.seller
@@ -475,6 +493,23 @@ def intra_community_delivery(invoice, facts):
 
 
 # -- payment -----------------------------------------------------------------------------------------------------
+
+
+@rule("UBL-SR-44", "UBL-SR-46", "UBL-SR-47")
+def payment_means_syntax(invoice, facts):
+    means = invoice.payment_means
+    if len({item.payment_id for item in means if item.payment_id is not None}) > 1:
+        yield finding("UBL-SR-44", _("All payment instructions must share one remittance reference."), "BT-83")
+    if sum(1 for item in means if item.text is not None) > 1:
+        yield finding("UBL-SR-46", _("Only one payment instruction may carry the payment means text."), "BT-82")
+    if len({item.code for item in means}) > 1:
+        yield finding(
+            "UBL-SR-47",
+            _(
+                "All payment instructions must use the same payment means code (e.g. several IBANs, all credit transfer)."
+            ),
+            "BT-81",
+        )
 
 
 @rule("BR-49", "BR-61", "BR-66", "BR-67")

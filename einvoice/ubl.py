@@ -55,6 +55,7 @@ DATE_RULES = {
     "StartDate": "BR-RO-DT005",
     "EndDate": "BR-RO-DT006",
 }
+NOT_DEFINED_PAYMENT_MEANS = "1"  # UNCL 4461 "instrument not defined"
 CONTACT_TAGS = ("Name", "Telephone", "ElectronicMail")  # BT-41..43 in the order of model.Contact
 
 
@@ -157,8 +158,12 @@ class _Writer:
             self.tax_representative(root, invoice.tax_representative)
         if invoice.delivery:
             self.delivery(root, invoice.delivery)
-        for means in invoice.payment_means:
-            self.payment_means(root, means)
+        payment_means = invoice.payment_means
+        if self.credit and invoice.due_date and not payment_means:
+            # a UBL 2.1 CreditNote has no DueDate: BT-9 travels in a payment means, here "not defined"
+            payment_means = (PaymentMeans(NOT_DEFINED_PAYMENT_MEANS),)
+        for position, means in enumerate(payment_means):
+            self.payment_means(root, means, first=position == 0)
         if invoice.payment_terms:
             self.sub(self.sub(root, "cac:PaymentTerms"), "cbc:Note", invoice.payment_terms)
         for item in invoice.allowances_charges:
@@ -280,10 +285,10 @@ class _Writer:
         if delivery.party_name:
             self.sub(self.sub(self.sub(element, "cac:DeliveryParty"), "cac:PartyName"), "cbc:Name", delivery.party_name)
 
-    def payment_means(self, root, means):
+    def payment_means(self, root, means, first):
         element = self.sub(root, "cac:PaymentMeans")
         self.sub(element, "cbc:PaymentMeansCode", means.code, name=means.text)
-        if self.credit:
+        if self.credit and first:  # UBL-SR-45: the due date appears once
             self.opt(element, "cbc:PaymentDueDate", self.date_text(self.invoice.due_date))
         self.opt(element, "cbc:PaymentID", means.payment_id)
         if means.card_pan:
@@ -619,8 +624,11 @@ class _Reader:
             for category in node.findall("cac:TaxCategory", NS):
                 uses.append(self.category_use(category, place, self.decimal(node, "cbc:Amount")))
         for subtotal in self.root.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
-            for category in subtotal.findall("cac:TaxCategory", NS):
-                taxable, tax = self.decimal(subtotal, "cbc:TaxableAmount"), self.decimal(subtotal, "cbc:TaxAmount")
+            taxable, tax = self.decimal(subtotal, "cbc:TaxableAmount"), self.decimal(subtotal, "cbc:TaxAmount")
+            categories = subtotal.findall("cac:TaxCategory", NS)
+            if not categories:  # still a breakdown, one without a category
+                uses.append(CategoryUse("breakdown", None, False, None, False, taxable, tax))
+            for category in categories:
                 uses.append(self.category_use(category, "breakdown", taxable, tax))
         return tuple(uses)
 
@@ -681,7 +689,7 @@ class _Reader:
     def invoice(self):
         root = self.root
         type_code = self.text(root, "cbc:CreditNoteTypeCode" if self.credit else "cbc:InvoiceTypeCode")
-        due_date = self.date(root, "cbc:PaymentMeans/cbc:PaymentDueDate" if self.credit else "cbc:DueDate")
+        due_date = self.date(root, "cac:PaymentMeans/cbc:PaymentDueDate" if self.credit else "cbc:DueDate")
         if self.credit and due_date is None:
             due_date = self.date(root, "cbc:DueDate")
         references = root.findall("cac:AdditionalDocumentReference", NS)
@@ -741,7 +749,7 @@ class _Reader:
 
     @staticmethod
     def note(text):
-        text = normalize_space(text)
+        text = text.strip()  # a note may span lines: only the ends are trimmed
         if text.startswith("#") and text.count("#") >= 2:
             _, code, rest = text.split("#", 2)
             if 0 < len(code) <= 3:

@@ -18,7 +18,6 @@ from .codes import CIUS_RO_ID, COUNTY_CODES, SECTOR_CODES
 
 CIUS_RO = RuleSet()
 rule = CIUS_RO.rule
-IMPLEMENTED = CIUS_RO.implemented | en16931.RULES.implemented  # every rule id some check can report
 
 
 def check(invoice: Invoice, facts=None):
@@ -360,3 +359,6 @@ def amount_decimals(invoice, facts):
         if decimals(amount) > 2:
             for rule_id in rule_ids:
                 yield finding(rule_id, _("An amount may have at most two decimals (%(amount)s).", amount=amount), where)
+
+
+IMPLEMENTED = frozenset(CIUS_RO.implemented | en16931.RULES.implemented)  # every rule id a check can report

@@ -80,9 +80,9 @@ def _split_notes(notes):
         while len(text) > NOTE_LIMIT:
             cut = text.rfind(" ", 0, NOTE_LIMIT)
             cut = cut if cut > NOTE_LIMIT // 2 else NOTE_LIMIT
-            split.append(Note(text[:cut].rstrip(), note.subject_code))
-            text = text[cut:].lstrip()
-        split.append(Note(text, note.subject_code))
+            split.append(Note(text[:cut].strip(), note.subject_code))
+            text = text[cut:].strip()
+        split.append(Note(text.strip(), note.subject_code))
     return tuple(split) if len(split) <= NOTE_COUNT_LIMIT else tuple(notes)
 
 
