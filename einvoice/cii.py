@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -42,6 +43,7 @@ QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NS = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 VAT_SCHEME = "VA"  # SpecifiedTaxRegistration/ID schemeID of a VAT identifier (BT-31); others are BT-32
 SUPPORTING_DOCUMENT, TENDER, INVOICED_OBJECT = "916", "50", "130"
+DIRECT_DEBIT_CODES = {"49", "59"}
 
 
 class CiiError(EInvoiceError):
@@ -192,10 +194,7 @@ class _Reader:
             delivery=self.delivery(delivery),
             period_start=self.date(period, "ram:StartDateTime"),
             period_end=self.date(period, "ram:EndDateTime"),
-            payment_means=tuple(
-                self.payment_means(node, terms)
-                for node in self.nodes(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-            ),
+            payment_means=self.all_payment_means(settlement, terms),
             allowances_charges=tuple(
                 self.allowance_charge(node) for node in self.nodes(settlement, "ram:SpecifiedTradeAllowanceCharge")
             ),
@@ -280,7 +279,18 @@ class _Reader:
             address=self.address(self.node(ship_to, "ram:PostalTradeAddress")),
         )
 
-    def payment_means(self, node, terms):
+    def all_payment_means(self, settlement, terms):
+        """CII keeps the direct debit mandate (BG-19) in the payment terms: it goes to the direct debit means."""
+        means = [
+            self.payment_means(node) for node in self.nodes(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+        ]
+        mandate = self.text(terms, "ram:DirectDebitMandateID")
+        if means and mandate:
+            debit = next((i for i, item in enumerate(means) if item.code in DIRECT_DEBIT_CODES), 0)
+            means[debit] = replace(means[debit], mandate_id=mandate)
+        return tuple(means)
+
+    def payment_means(self, node):
         card = self.node(node, "ram:ApplicableTradeSettlementFinancialCard")
         creditor = self.node(node, "ram:PayeePartyCreditorFinancialAccount")
         return PaymentMeans(
@@ -292,7 +302,6 @@ class _Reader:
             bank_id=self.text(node, "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
             card_pan=self.text(card, "ram:ID"),
             card_holder=self.text(card, "ram:CardholderName"),
-            mandate_id=self.text(terms, "ram:DirectDebitMandateID"),
             creditor_id=self.text(self.root, ".//ram:ApplicableHeaderTradeSettlement/ram:CreditorReferenceID"),
             debited_account=self.text(node, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID"),
         )

@@ -1,15 +1,25 @@
 """The ``einvoice`` command line."""
 
 import argparse
+import os
 import sys
 
 from . import __version__
+from .ro import anaf_cli, documents_cli
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="einvoice", description="RO e-Factura and KSeF 2.0 e-invoicing tools")
     parser.add_argument("--version", action="version", version=f"einvoice {__version__}")
+    parser.add_argument(
+        "--lang", default=os.environ.get("LANG", "en").split(".")[0], help="language of messages (ro, pl, en)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ro = commands.add_parser("ro", help="Romania: RO e-Factura (CIUS-RO documents, ANAF)")
+    ro_commands = ro.add_subparsers(dest="ro_command", required=True, metavar="COMMAND")
+    documents_cli.register(ro_commands)
+    anaf_cli.register(ro_commands)
 
     genkey = commands.add_parser("genkey", help="print a new key for encrypting secrets (einvoice_secret_key)")
     genkey.set_defaults(run=_genkey)

@@ -7,9 +7,8 @@ exemption reason is required or forbidden, and which VAT identifiers the parties
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
-
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
 
 from .i18n import _
 from .rules import Finding, RuleSet
@@ -104,7 +103,7 @@ def country_codes(invoice, facts):
 @rule("BR-21", "BR-22", "BR-23", "BR-24", "BR-25", "BR-26")
 def mandatory_line_parts(invoice, facts):
     quantity_present = facts.line_quantity_present or [line.quantity is not None for line in invoice.lines]
-    for line, has_quantity in zip(invoice.lines, quantity_present):
+    for line, has_quantity in zip(invoice.lines, quantity_present, strict=True):
         where = f"BG-25 {line.id or ''}".strip()
         required = [
             ("BR-21", line.id, _("Each line needs an identifier."), "BT-126"),
@@ -218,7 +217,8 @@ def total_with_vat(invoice, facts):
         yield finding(
             "BR-CO-15",
             _(
-                "The total with VAT must equal the total without VAT plus the VAT total, given once in the invoice currency."
+                "The total with VAT must equal the total without VAT plus the VAT total, "
+                "given once in the invoice currency."
             ),
             "BT-112",
         )
@@ -247,9 +247,9 @@ def has_vat_breakdown(invoice, facts):
 @rule("BR-CO-25")
 def due_date_or_terms(invoice, facts):
     payable = attr(invoice.totals, "payable") if facts.has_monetary_total else None
-    if facts.root_name == "Invoice" and payable is not None and payable > 0:
-        if invoice.due_date is None and not invoice.payment_terms:
-            yield finding("BR-CO-25", _("An amount is due: give the payment due date or the payment terms."), "BT-9")
+    amount_due = facts.root_name == "Invoice" and payable is not None and payable > 0
+    if amount_due and invoice.due_date is None and not invoice.payment_terms:
+        yield finding("BR-CO-25", _("An amount is due: give the payment due date or the payment terms."), "BT-9")
 
 
 @rule("BR-CO-17")
@@ -413,9 +413,7 @@ def _category_sum(facts, code, tag, rate=None):
     for use in facts.category_uses:
         if not matches(use) or use.amount is None:
             continue
-        if use.place == "line" and use.line_tag == tag:
-            total += use.amount
-        elif use.place == "charge":
+        if (use.place == "line" and use.line_tag == tag) or use.place == "charge":
             total += use.amount
         elif use.place == "allowance":
             total -= use.amount
@@ -506,7 +504,8 @@ def payment_means_syntax(invoice, facts):
         yield finding(
             "UBL-SR-47",
             _(
-                "All payment instructions must use the same payment means code (e.g. several IBANs, all credit transfer)."
+                "All payment instructions must use the same payment means code "
+                "(e.g. several IBANs, all credit transfer)."
             ),
             "BT-81",
         )

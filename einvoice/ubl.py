@@ -241,7 +241,8 @@ class _Writer:
         if party.trading_name:
             self.sub(self.sub(element, "cac:PartyName"), "cbc:Name", party.trading_name)
         self.address(element, party.address)
-        for company_id, scheme in ((party.vat_id, "VAT"), (party.tax_registration_id if seller else None, "TAX")):
+        # BT-32 is the seller's; a buyer's non-VAT tax id (a CUI) is kept the same way, as ANAF's examples do
+        for company_id, scheme in ((party.vat_id, "VAT"), (party.tax_registration_id, "TAX")):
             if company_id:
                 tax_scheme = self.sub(element, "cac:PartyTaxScheme")
                 self.sub(tax_scheme, "cbc:CompanyID", company_id)
@@ -383,11 +384,12 @@ class _Writer:
         self.sub(price, "cbc:PriceAmount", number_text(line.price), currencyID=self.currency)
         if line.base_quantity is not None:
             self.sub(price, "cbc:BaseQuantity", number_text(line.base_quantity), unitCode=line.base_unit_code)
-        if line.gross_price is not None:
+        if line.gross_price is not None or line.price_discount is not None:
             discount = self.sub(price, "cac:AllowanceCharge")
             self.sub(discount, "cbc:ChargeIndicator", "false")
             self.sub(discount, "cbc:Amount", number_text(line.price_discount or 0), currencyID=self.currency)
-            self.sub(discount, "cbc:BaseAmount", number_text(line.gross_price), currencyID=self.currency)
+            if line.gross_price is not None:
+                self.sub(discount, "cbc:BaseAmount", number_text(line.gross_price), currencyID=self.currency)
 
     def item(self, parent, line):
         item = self.sub(parent, "cac:Item")

@@ -38,7 +38,7 @@ def ubl_xsd_folder():
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(path):
     """A compiled XML schema; local files only, loaded once per process."""
     parser = etree.XMLParser(no_network=True, resolve_entities=False)

@@ -1,5 +1,6 @@
 """Shared fixtures: the official artefacts in ../shared (the oracle) and the ANAF samples."""
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,14 @@ def cen_unit_documents():
                 if isinstance(child.tag, str) and etree.QName(child).localname in ("Invoice", "CreditNote"):
                     documents.append((f"{path.parent.name}/{path.name}#{number}", etree.tostring(child)))
     return documents
+
+
+ANAF_START = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc).timestamp()
+
+
+@pytest.fixture
+def clock():
+    """The ANAF simulator's clock, moved by the test: processing, listing delays and daily limits without sleeping."""
+    from einvoice.sim.anaf import ManualClock
+
+    return ManualClock(ANAF_START)

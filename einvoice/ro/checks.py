@@ -215,7 +215,8 @@ def _uses_vat(invoice, facts):
     if any(item.vat_category in _TAXED and item.charge is not None for item in invoice.allowances_charges):
         return True
     return any(
-        line.vat_category in _TAXED and tag == "InvoiceLine" for line, tag in zip(invoice.lines, facts.line_tags)
+        line.vat_category in _TAXED and tag == "InvoiceLine"
+        for line, tag in zip(invoice.lines, facts.line_tags, strict=True)
     )
 
 
@@ -229,7 +230,8 @@ def tax_identifiers(invoice, facts):
         yield finding(
             "BR-RO-065",
             _(
-                "The seller's VAT identifier or tax registration identifier (CUI), or a tax representative, is required."
+                "The seller's VAT identifier or tax registration identifier (CUI), "
+                "or a tax representative, is required."
             ),
             "BT-31",
         )

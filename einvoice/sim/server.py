@@ -81,6 +81,7 @@ class SimServer:
     """Run with ``start()`` / ``stop()`` or as a context manager; ``url`` is its base address."""
 
     name = "simulator"
+    poll_interval = 0.05  # how often serve_forever looks for a stop request: stop() waits up to this long
 
     def __init__(self, host="127.0.0.1", port=0):
         self._routes = []
@@ -114,7 +115,9 @@ class SimServer:
         return f"http://{host}:{port}"
 
     def start(self):
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(self.poll_interval,), name=self.name, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -174,6 +177,7 @@ class SimServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
 
             def log_message(self, format, *args):  # the request log is SimServer.requests
                 pass

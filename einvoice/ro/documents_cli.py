@@ -1,0 +1,95 @@
+"""``einvoice ro check|validate|convert``: CIUS-RO documents from the command line.
+
+Exit status: 0 when the document has no fatal finding, 1 when it has, 2 when it cannot be read at all.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import EInvoiceError
+from ..i18n import translate
+from ..validation import SchematronRules, validate_ubl
+from . import ciusro
+
+RULES_ENV = "EINVOICE_CIUS_RO_RULES"  # the official compiled XSLT, e.g. EN16931-CIUS_RO-UBL-validation.xslt
+
+
+def register(ro_subparsers):
+    """Add the document commands to the ``ro`` command group."""
+    check = ro_subparsers.add_parser("check", help="check a UBL or CII invoice against the CIUS-RO rules")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=_check)
+
+    validate = ro_subparsers.add_parser("validate", help="check, plus the UBL schema and the official rules")
+    validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--rules",
+        type=Path,
+        default=os.environ.get(RULES_ENV),
+        help=f"ANAF's compiled Schematron (XSLT 2.0); default from {RULES_ENV}",
+    )
+    validate.set_defaults(run=_validate)
+
+    convert = ro_subparsers.add_parser("convert", help="read UBL or CII, write CIUS-RO UBL")
+    convert.add_argument("file", type=Path)
+    convert.add_argument("--to", choices=["cius-ro"], default="cius-ro")
+    convert.add_argument("-o", "--output", type=Path, required=True)
+    convert.add_argument(
+        "--credit-note-as-invoice",
+        action="store_true",
+        help="write a credit note as an invoice with negative quantities instead of a CreditNote",
+    )
+    convert.set_defaults(run=_convert)
+
+
+def _report(findings, lang):
+    fatal = [finding for finding in findings if finding.fatal]
+    for finding in findings:
+        where = f" ({finding.location})" if finding.location else ""
+        level = "error" if finding.fatal else "warning"
+        print(f"{level}: [{finding.rule}] {translate(finding.message, lang)}{where}")
+    print(f"{len(fatal)} error(s), {len(findings) - len(fatal)} warning(s)")
+    return 1 if fatal else 0
+
+
+def _guarded(function):
+    def run(args):
+        try:
+            return function(args)
+        except (EInvoiceError, OSError) as error:
+            message = translate(error.message, args.lang) if isinstance(error, EInvoiceError) else str(error)
+            print(f"einvoice: {message}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+@_guarded
+def _check(args):
+    return _report(ciusro.check_document(args.file.read_bytes()), args.lang)
+
+
+@_guarded
+def _validate(args):
+    data = args.file.read_bytes()
+    findings = ciusro.check_document(data)
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    if etree.QName(root).localname in ("Invoice", "CreditNote"):
+        findings += validate_ubl(root)
+    if args.rules:
+        reported = {finding.rule for finding in findings}
+        findings += [finding for finding in SchematronRules(args.rules).findings(data) if finding.rule not in reported]
+    return _report(findings, args.lang)
+
+
+@_guarded
+def _convert(args):
+    result = ciusro.read(args.file.read_bytes())
+    xml = ciusro.render(result.invoice, credit_note_as_invoice=args.credit_note_as_invoice)
+    args.output.write_bytes(xml)
+    findings = ciusro.check_document(xml)
+    print(f"{args.output}: written")
+    return _report(findings, args.lang)
