@@ -172,6 +172,7 @@ class Line:
     accounting_ref: str | None = None  # BT-133
     period_start: date | None = None  # BT-134
     period_end: date | None = None  # BT-135
+    extensions: dict = field(default_factory=dict, compare=True)  # typed country extras, keyed by country code
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ class Invoice:
     payment_means: tuple[PaymentMeans, ...] = ()  # BG-16
     allowances_charges: tuple[AllowanceCharge, ...] = ()  # BG-20 / BG-21
     attachments: tuple[Attachment, ...] = ()  # BG-24
-    extensions: dict = field(default_factory=dict, compare=False)  # typed country extras, keyed by country code
+    extensions: dict = field(default_factory=dict)  # typed country extras, keyed by country code ("ro", "pl")
 
     @property
     def is_credit_note(self):
