@@ -5,6 +5,7 @@ import os
 import sys
 
 from . import __version__
+from .pl import ksef_cli
 from .ro import anaf_cli, documents_cli
 
 
@@ -20,6 +21,10 @@ def build_parser():
     ro_commands = ro.add_subparsers(dest="ro_command", required=True, metavar="COMMAND")
     documents_cli.register(ro_commands)
     anaf_cli.register(ro_commands)
+
+    pl = commands.add_parser("pl", help="Poland: KSeF 2.0")
+    pl_commands = pl.add_subparsers(dest="pl_command", required=True, metavar="COMMAND")
+    ksef_cli.register(pl_commands)
 
     genkey = commands.add_parser("genkey", help="print a new key for encrypting secrets (einvoice_secret_key)")
     genkey.set_defaults(run=_genkey)

@@ -1,65 +1,180 @@
-"""``einvoice demo``: the main job against the embedded simulators, with progress shown."""
+"""``einvoice demo``: the main job against the embedded simulators, with progress shown.
 
-import io
-import zipfile
+Romania: the certificate holder authorises the application (OAuth), invoices are built, checked, written as CIUS-RO,
+uploaded, polled and their signed archives downloaded; a rejected invoice shows ANAF's reasons; an upload whose
+answer is lost is resolved by asking ANAF, never by sending again; a supplier invoice arrives in the SPV inbox and is
+read back.
+"""
 
-from .http import HttpClient, OutcomeUnknownError
-from .secrets import SecretBox, SecretKeyError, generate_key
-from .sim import Response, SimServer
-from .xmlsafe import UnsafeInputError, parse_xml, read_zip
+import secrets
+import time
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from .http import OutcomeUnknownError
+from .model import Address, Identifier, Invoice, Line, Party, PaymentMeans, PrecedingInvoice
+from .ro import ciusro
+from .ro.anaf import AnafClient, Endpoints, State, UploadResolver
+from .ro.oauth import AnafOAuth, StateSigner
+from .sim import ManualClock
+from .sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
+
+SELLER_CIF = "18547290"
+CALLBACK = "https://erp.example.ro/einvoice/anaf/callback"
+SELLER = Party(
+    name="Alfa Distributie SRL",
+    vat_id=f"RO{SELLER_CIF}",
+    legal_id=Identifier("J40/12345/2015"),
+    address=Address("RO", "Strada Lunga 10", city="SECTOR3", postal_code="030167", subdivision="RO-B"),
+)
+BUYER = Party(
+    name="Beta Constructii SA",
+    vat_id="RO14399840",
+    address=Address("RO", "Bulevardul Eroilor 5", city="Cluj-Napoca", postal_code="400129", subdivision="RO-CJ"),
+)
 
 
 def step(title):
-    print(f"\n== {title}")
+    print(f"\n== {title}", flush=True)
 
 
 def run():
-    step("Secrets at rest")
-    box = SecretBox(generate_key())
-    token = box.encrypt("client-secret-from-the-platform")
-    print(f"  encrypted: {token[:24]}...")
-    print(f"  decrypted with the right key: {box.decrypt_text(token)!r}")
-    try:
-        SecretBox(generate_key()).decrypt(token)
-    except SecretKeyError as error:
-        print(f"  with a wrong key: {error}")
-
-    step("Untrusted input")
-    xxe = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
-    for label, action in (
-        ("XXE", lambda: parse_xml(xxe)),
-        ("zip bomb", lambda: read_zip(_zip_bomb())),
-        ("path traversal", lambda: read_zip(_zip({"../../etc/cron.d/x": b"x"}))),
-    ):
-        try:
-            action()
-            print(f"  {label}: ACCEPTED (this is a bug)")
-        except UnsafeInputError as error:
-            print(f"  {label}: refused -- {error}")
-
-    step("Transport: an upload whose answer is lost is never sent twice")
-    with SimServer() as platform:
-        platform.route(
-            "POST", "/upload", lambda request: Response.xml('<header ExecutionStatus="0" index_incarcare="1"/>')
-        )
-        client = HttpClient(platform.url, platform="simulator", timeout=(2, 2))
-        platform.inject("lost", path="/upload")
-        try:
-            client.post("/upload", data=b"<Invoice/>")
-        except OutcomeUnknownError as error:
-            print(f"  upload: {error}")
-        print(f"  uploads the simulator received: {len(platform.requests_to('/upload'))}")
+    # the simulator and its client share a clock the demo moves: ANAF's processing delays pass without waiting
+    clock = ManualClock(time.time())
+    with AnafSimulator(cifs=(SELLER_CIF,), processing_seconds=30, clock=clock) as anaf:
+        client = AnafClient(_authorise(anaf), endpoints=Endpoints.at(anaf.url), clock=clock)
+        _send_invoices(client, clock)
+        _rejected_invoice(client, clock)
+        _lost_answer(anaf, client, clock)
+        _inbox(anaf, client)
     print("\nDemo finished.")
     return 0
 
 
-def _zip(members):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
+def _authorise(anaf):
+    step("ANAF: the certificate holder authorises the application (OAuth 2.0)")
+    oauth = AnafOAuth(
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        CALLBACK,
+        oauth_url=Endpoints.at(anaf.url).oauth,
+        api_root=Endpoints.at(anaf.url).api_root,
+    )
+    signer, used = StateSigner(secrets.token_bytes(32)), set()
+    url = oauth.authorize_url(signer.issue({"company": 1, "user": 2}))
+    # the holder's browser approves on ANAF's page; ANAF sends it back to our callback with a code
+    answer = requests.get(url, params={"approve": "yes"}, allow_redirects=False, timeout=10)
+    callback = {key: values[0] for key, values in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+    signer.verify(callback["state"], consume=lambda nonce: nonce not in used and not used.add(nonce))
+    tokens = oauth.exchange_code(callback["code"])
+    print(f"  access token valid until {tokens.access_expires_at:%Y-%m-%d %H:%M} UTC")
+    print(f"  refresh token valid until {tokens.refresh_expires_at:%Y-%m-%d} UTC")
+    return tokens.access_token
 
 
-def _zip_bomb():
-    return _zip({"invoice.xml": b"\0" * (50 * 1024 * 1024)})
+def _invoice(number, lines, **fields):
+    return Invoice.build(
+        number=number,
+        issue_date=date.today(),
+        due_date=date.today().replace(day=28),
+        type_code=fields.pop("type_code", "380"),
+        currency="RON",
+        seller=SELLER,
+        buyer=BUYER,
+        payment_means=(PaymentMeans("30", account_id="RO49AAAA1B31007593840000"),),
+        lines=lines,
+        **fields,
+    )
+
+
+def _line(number, quantity, price, rate="21", name=None):
+    quantity, price = Decimal(quantity), Decimal(price)
+    return Line(str(number), quantity, "H87", quantity * price, price, name or f"Articol {number}", "S", Decimal(rate))
+
+
+def _upload_and_follow(client, clock, invoice, label):
+    problems = [finding for finding in ciusro.check_document(ciusro.render(invoice)) if finding.fatal]
+    print(f"  {label} {invoice.number}: {invoice.totals.payable} RON, checks: {len(problems)} problem(s)")
+    standard = "CN" if invoice.is_credit_note else "UBL"
+    upload = client.upload(ciusro.render(invoice), SELLER_CIF, standard=standard)
+    print(f"    uploaded, index {upload.index}")
+    status = client.status(upload.index)
+    while status.state == State.PROCESSING:
+        clock.advance(20)
+        status = client.status(upload.index)
+    print(f"    ANAF: {status.state}")
+    return upload, status
+
+
+def _send_invoices(client, clock):
+    step("Send: build, check, write CIUS-RO, upload, poll, download the signed archive")
+    invoice = _invoice("ALF-2026-0101", [_line(1, "3", "125.00"), _line(2, "10", "9.90", rate="11")])
+    credit = _invoice(
+        "ALF-CN-2026-0007",
+        [_line(1, "1", "125.00")],
+        type_code="381",
+        preceding_invoices=(PrecedingInvoice("ALF-2026-0101", date.today()),),
+    )
+    for label, document in (("invoice", invoice), ("credit note", credit)):
+        _upload, status = _upload_and_follow(client, clock, document, label)
+        download = client.download(status.download_id)
+        print(
+            f"    signed archive kept byte for byte: {len(download.archive)} bytes, signature {download.signature_name}"
+        )
+
+
+def _rejected_invoice(client, clock):
+    step("Rejected: ANAF's reasons are shown, nothing is lost")
+    broken = _invoice("ALF-2026-0102", [_line(1, "1", "50.00")])
+    broken = replace(broken, buyer=replace(BUYER, address=replace(BUYER.address, subdivision="Cluj")))
+    for finding in ciusro.check_document(ciusro.render(broken)):
+        print(f"  before upload: {finding}")
+    _upload, status = _upload_and_follow(client, clock, broken, "invoice")
+    report = client.download(status.download_id).error_report
+    for error in report.errors:
+        print(f"    ANAF says: {error[:110]}")
+
+
+def _lost_answer(anaf, client, clock):
+    step("Lost answer: the upload reached ANAF but its answer did not reach us")
+    invoice = _invoice("ALF-2026-0103", [_line(1, "2", "300.00")])
+    xml = ciusro.render(invoice)
+    sent_at = datetime.fromtimestamp(clock(), timezone.utc)
+    anaf.inject("lost", path="/upload")
+    try:
+        client.upload(xml, SELLER_CIF)
+    except OutcomeUnknownError as error:
+        print(f"  {error}")
+    resolver = UploadResolver(client)
+    resolution = resolver.resolve(SELLER_CIF, sent_at=sent_at, xml=xml)
+    while resolution.outcome == UploadResolver.TOO_EARLY:
+        print("  asked ANAF: not listed yet; asking again in a minute (never uploading again)")
+        clock.advance(60)
+        resolution = resolver.resolve(SELLER_CIF, sent_at=sent_at, xml=xml)
+    print(f"  asked ANAF: {resolution.outcome}, index {resolution.index}, state {resolution.state}")
+    copies = sum(1 for upload in anaf.uploads.values() if upload.xml == xml)
+    print(f"  uploads ANAF received for this invoice: {copies} (never sent twice)")
+
+
+def _inbox(anaf, client):
+    step("Inbox: a supplier invoice arrives in SPV and is read")
+    supplier = Party(
+        name="Gama Materiale SRL",
+        vat_id="RO16547290",
+        address=Address("RO", "Strada Fabricii 3", city="Brasov", subdivision="RO-BV"),
+    )
+    purchase = replace(
+        _invoice("GM-7781", [_line(1, "40", "12.35", name="Ciment 40kg")]), seller=supplier, buyer=SELLER
+    )
+    anaf.add_received(SELLER_CIF, ciusro.render(purchase), seller_cif="16547290")
+    for message in client.messages(SELLER_CIF, days=1):
+        if message.kind != "FACTURA PRIMITA":
+            continue
+        received = client.download(message.id)
+        invoice = ciusro.read(received.document).invoice
+        print(f"  {message.kind}: {invoice.seller.name} {invoice.number}, {invoice.totals.payable} {invoice.currency}")
+        print(f"    {len(invoice.lines)} line(s); ANAF's signature kept as {received.signature_name}")

@@ -533,3 +533,11 @@ def periods(invoice, facts):
             yield finding(
                 "BR-30", _("The line period cannot end before it starts."), f"BG-26, BG-25 {line.id or ''}".strip()
             )
+
+
+ARITHMETIC = (document_totals, total_with_vat, vat_total, vat_breakdown_amounts)
+
+
+def arithmetic_findings(invoice, facts):
+    """Only the BR-CO rules that say whether the amounts add up: what a writer must never get wrong."""
+    return [finding for check in ARITHMETIC for finding in check(invoice, facts)]

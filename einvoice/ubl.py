@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -71,6 +72,13 @@ def write(invoice, *, customization_id=None):
     return _Writer(invoice, customization_id or invoice.customization_id).document()
 
 
+@functools.cache
+def qualified(tag):
+    """``cbc:ID`` as lxml's ``{namespace}ID``."""
+    prefix, name = tag.split(":")
+    return f"{{{NS[prefix]}}}{name}"
+
+
 def amount_text(value):
     return f"{Decimal(value):.2f}"
 
@@ -90,8 +98,10 @@ class _Writer:
     # element helpers
     @staticmethod
     def sub(parent, tag, text=None, **attributes):
-        prefix, name = tag.split(":")
-        element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", {k: v for k, v in attributes.items() if v})
+        element = etree.SubElement(parent, qualified(tag))
+        for name, value in attributes.items():
+            if value:
+                element.set(name, value)
         if text is not None:
             element.text = str(text)
         return element

@@ -49,6 +49,6 @@ ANAF_START = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc).timestamp()
 @pytest.fixture
 def clock():
     """The ANAF simulator's clock, moved by the test: processing, listing delays and daily limits without sleeping."""
-    from einvoice.sim.anaf import ManualClock
+    from einvoice.sim import ManualClock
 
     return ManualClock(ANAF_START)

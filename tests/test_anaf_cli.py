@@ -6,7 +6,6 @@ import json
 import re
 import stat
 import zipfile
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -15,7 +14,8 @@ import requests
 from einvoice.ro import anaf_cli
 from einvoice.sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
 
-SAMPLES = Path("/work/shared/samples/ro")
+from .conftest import RO_SAMPLES as SAMPLES
+
 INVOICE = SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml"
 CIF = "1111111111118"
 CALLBACK = "https://erp.example.ro/callback"

@@ -4,7 +4,6 @@ import base64
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -39,12 +38,13 @@ from einvoice.ro.anaf import (
     parse_upload_answer,
     strip_schema_location,
 )
-from einvoice.sim.anaf import AnafSimulator, ManualClock
+from einvoice.sim import ManualClock
+from einvoice.sim.anaf import AnafSimulator
 from einvoice.xmlsafe import UnsafeInputError
 
 from .conftest import ANAF_START as START
+from .conftest import RO_SAMPLES as SAMPLES
 
-SAMPLES = Path("/work/shared/samples/ro")
 RESPONSES = SAMPLES / "spv-responses"
 DOWNLOADS = SAMPLES / "spv-downloads"
 INVOICE = (SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml").read_bytes()  # CIUS-RO 1.0.1: ANAF says ok

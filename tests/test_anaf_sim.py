@@ -4,7 +4,6 @@ import io
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,8 +13,8 @@ from einvoice.ro.anaf import Message, parse_error_report
 from einvoice.sim.anaf import DEFAULT_CLIENT_ID, AnafSimulator, default_validator
 
 from .conftest import ANAF_START as START
+from .conftest import RO_SAMPLES as SAMPLES
 
-SAMPLES = Path("/work/shared/samples/ro")
 INVOICE = (SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml").read_bytes()
 OLD_INVOICE = (SAMPLES / "anaf-ubl-examples/eInvoice_ex.xml").read_bytes()
 CII_INVOICE = (SAMPLES / "anaf-cii-examples/CII_example0.xml").read_bytes()

@@ -13,8 +13,12 @@ def test_genkey_prints_a_usable_key(capsys):
 
 
 def test_demo_runs_end_to_end():
-    result = subprocess.run([sys.executable, "-m", "einvoice.cli", "demo"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "einvoice.cli", "demo"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "ACCEPTED (this is a bug)" not in result.stdout
-    assert "uploads the simulator received: 1" in result.stdout
-    assert result.stdout.count("refused --") == 3
+    out = result.stdout
+    assert out.count("ANAF: ok") == 2  # the invoice and the credit note
+    assert "ANAF: nok" in out and "ANAF says: E: validari globale SCHEMATRON eroare: [BR-RO-111]" in out
+    assert "asked ANAF: found" in out and "state ok" in out
+    assert "uploads ANAF received for this invoice: 1 (never sent twice)" in out
+    assert "FACTURA PRIMITA: Gama Materiale SRL GM-7781" in out
+    assert out.rstrip().endswith("Demo finished.")

@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 
 from lxml import etree
 
-from .. import cii, ubl
+from .. import cii, en16931, ubl
 from ..errors import EInvoiceError
 from ..i18n import _
 from ..model import CREDIT_NOTE_TYPES, INVOICE, Note
@@ -20,9 +20,6 @@ ITEM_NAME_LIMIT = 100  # BR-RO-L1024
 DESCRIPTION_LIMIT = 200  # BR-RO-L212
 NOTE_LIMIT = 300  # BR-RO-L302
 NOTE_COUNT_LIMIT = 20  # BR-RO-A020
-ARITHMETIC_RULES = frozenset(
-    {"BR-CO-10", "BR-CO-11", "BR-CO-12", "BR-CO-13", "BR-CO-14", "BR-CO-15", "BR-CO-16", "BR-CO-17"}
-)
 
 
 class CiusRoError(EInvoiceError):
@@ -42,7 +39,7 @@ def render(invoice, *, credit_note_as_invoice=False):
     refused: a renderer never emits totals that do not add up.
     """
     prepared = prepare(invoice, credit_note_as_invoice=credit_note_as_invoice)
-    wrong = [finding for finding in checks.check(prepared) if finding.rule in ARITHMETIC_RULES]
+    wrong = en16931.arithmetic_findings(prepared, ubl.facts_for(prepared))
     if wrong:
         raise CiusRoError(_("The invoice totals do not add up; it was not written."), wrong)
     return ubl.write(prepared)

@@ -58,19 +58,6 @@ _UPLOAD_FLAG_NAMES = {"extern": "extern", "autofactura": "autofacturare", "execu
 _TYPE_ROOTS = {"FACT1": UBL_INVOICE, "FCN": UBL_CREDIT_NOTE}
 
 
-class ManualClock:
-    """Epoch seconds that move only when told to: the clock of a simulator (and its clients) in a test or demo."""
-
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
 def default_validator(xml):
     """ANAF's checks: the document is read (UBL or CII) and held against the CIUS-RO and EN 16931 rules; each
     fatal finding becomes an error line in ANAF's wording."""

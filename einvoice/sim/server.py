@@ -12,6 +12,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,25 @@ WAF_PAGE = (
     b"<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. "
     b"Please consult with your administrator.<br><br>Your support ID is: 1234567890123456789</body></html>"
 )
+
+
+class ManualClock:
+    """Time that moves only when told to: the clock of a simulator and its clients in a test or the demo.
+
+    Called, it gives epoch seconds like ``time.time()``; :meth:`datetime` gives the same moment as an aware datetime.
+    """
+
+    def __init__(self, start):
+        self.now = start.timestamp() if isinstance(start, datetime) else float(start)
+
+    def __call__(self):
+        return self.now
+
+    def datetime(self):
+        return datetime.fromtimestamp(self.now, timezone.utc)
+
+    def advance(self, seconds):
+        self.now += seconds
 
 
 @dataclass

@@ -1,0 +1,1066 @@
+"""A KSeF 2.0 simulator: real HTTP, real cryptography, statuses driven by a clock the caller controls.
+
+It really decrypts what it receives, checks hashes and sizes, verifies XAdES signatures and encrypted KSeF tokens,
+detects duplicates on seller NIP + invoice kind + number (status 440 with the original KSeF number), numbers
+invoices in the official format, signs UPOs with its own test key, answers metadata queries and exports with a
+high-water mark, and enforces the published limits with 429 + ``Retry-After``. Faults come from
+:meth:`SimServer.inject`.
+"""
+
+import base64
+import collections
+import io
+import json
+import math
+import secrets
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from ..pl.crypto import (
+    Credentials,
+    FileDigest,
+    SessionKey,
+    b64,
+    certificate_nip,
+    certificate_validity,
+    public_key_id,
+    rsa_oaep_decrypt,
+    sha256_b64,
+)
+from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_datetime, parse_datetime
+from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
+from ..xmlsafe import UnsafeInputError, parse_xml, read_zip
+from .server import Response, SimServer
+
+FA3_NAMESPACE = "http://crd.gov.pl/wzor/2025/06/25/13775/"
+UPO_NAMESPACE = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
+CHALLENGE_LIFETIME = timedelta(minutes=10)
+SESSION_LIFETIME = timedelta(hours=12)
+MAX_DATE_RANGE = timedelta(days=92)  # three months, the stricter of the published ranges
+
+
+def crc8(text):
+    """CRC-8, polynomial 0x07, initial value 0: the check digits of a KSeF number."""
+    crc = 0
+    for byte in text.encode("ascii"):
+        crc ^= byte
+        for _bit in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def ksef_number(nip, day):
+    base = f"{nip}-{day:%Y%m%d}-{secrets.token_hex(6).upper()}"
+    return f"{base}-{crc8(base):02X}"
+
+
+def default_validator(xml):
+    """Well-formed XML whose root is an FA(3) ``Faktura``; the official XSD can be plugged in instead."""
+    try:
+        root = parse_xml(xml, what="invoice")
+    except UnsafeInputError as error:
+        return [str(error)]
+    if root.tag != f"{{{FA3_NAMESPACE}}}Faktura":
+        return [f"The root element is {root.tag}, not Faktura of FA(3)."]
+    return []
+
+
+def _text(root, path):
+    found = root.xpath("/*/" + "/".join(f"*[local-name()='{step}']" for step in path.split("/")))
+    return found[0].text.strip() if found and found[0].text else None
+
+
+def self_signed(common_name, *, not_before, days=365):
+    """RSA-2048 credentials with a self-signed certificate, as the simulator's Ministry keys and UPO seal."""
+    key = rsa.generate_private_key(65537, 2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    return Credentials(certificate, key)
+
+
+@dataclass
+class _Invoice:
+    reference: str
+    session: str
+    ordinal: int
+    xml: bytes
+    hash: str
+    file_name: str
+    received_at: datetime
+    code: int
+    seller_nip: str = None
+    buyer_nip: str = None
+    kind: str = None
+    number: str = None
+    issue_date: str = None
+    ksef_number: str = None
+    details: list = field(default_factory=list)
+    extensions: dict = field(default_factory=dict)
+    offline: bool = False
+    stored_at: datetime = None
+    upo: bytes = None
+
+
+class KsefSimulator(SimServer):
+    name = "KSeF"
+
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        *,
+        clock=None,
+        validator=default_validator,
+        limits=LIMITS,
+        auth_delay=0.0,
+        processing_delay=2.0,
+        storage_delay=5.0,
+        export_delay=2.0,
+        access_lifetime=900,
+        refresh_lifetime=7 * 24 * 3600,
+        max_query_records=10_000,
+        max_export_invoices=10_000,
+        export_part_bytes=50_000_000,
+    ):
+        super().__init__(host, port)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.validator = validator
+        self.limits = limits
+        self.auth_delay = timedelta(seconds=auth_delay)
+        self.processing_delay = timedelta(seconds=processing_delay)
+        self.storage_delay = timedelta(seconds=storage_delay)
+        self.export_delay = timedelta(seconds=export_delay)
+        self.access_lifetime = timedelta(seconds=access_lifetime)
+        self.refresh_lifetime = timedelta(seconds=refresh_lifetime)
+        self.max_query_records = max_query_records
+        self.max_export_invoices = max_export_invoices
+        self.export_part_bytes = export_part_bytes
+        self.problem_details = True  # False: answer every error in the legacy ``exception`` format
+        self.iv_prefixed_exports = False  # True: export parts carry the IV in front, as older documentation said
+        self.availability = "AVAILABLE"
+        self.availability_messages = []
+        self.state_lock = threading.RLock()
+        started = self.clock() - timedelta(days=1)
+        self.ministry_keys = self._ministry_keys(started)
+        self.upo_signer = self_signed("Ministerstwo Finansów - UPO (simulator)", not_before=started)
+        self.ksef_tokens = {}
+        self.grants = set()
+        self.challenges = {}
+        self.auth_operations = {}
+        self.access_tokens = {}
+        self.refresh_tokens = {}
+        self.sessions = {}
+        self.invoices = {}
+        self.exports = {}
+        self.presigned = {}
+        self._calls = collections.defaultdict(collections.deque)
+        self._routes_table()
+
+    # -- set-up helpers for tests and the demo ---------------------------------------------------------------
+    def rotate_keys(self, *, withdraw_old=True):
+        """Publish new Ministry keys. ``withdraw_old`` is an emergency rotation (the old ``publicKeyId`` gets
+        21470); otherwise a planned one, where old and new overlap and the new is valid from a later date."""
+        fresh = self._ministry_keys(self.clock() - timedelta(minutes=1))
+        self.ministry_keys = fresh if withdraw_old else self.ministry_keys + fresh
+
+    @staticmethod
+    def _ministry_keys(valid_from):
+        """``[(usage, credentials, publicKeyId)]``, one RSA key per usage."""
+        keys = []
+        for usage in (KEY_FOR_TOKEN, KEY_FOR_SESSIONS):
+            credentials = self_signed("Ministerstwo Finansów", not_before=valid_from)
+            keys.append((usage, credentials, public_key_id(credentials.certificate)))
+        return keys
+
+    def issue_ksef_token(self, nip):
+        """A KSeF token for context ``nip`` (on the real platform generated after a XAdES login)."""
+        token = f"{self._reference('TK')}|nip-{nip}|{secrets.token_hex(16)}"
+        self.ksef_tokens[token] = {"nip": nip, "active": True}
+        return token
+
+    def grant(self, subject_nip, context_nip):
+        """Let the holder of ``subject_nip``'s certificate act in ``context_nip``."""
+        self.grants.add((subject_nip, context_nip))
+
+    def seed_invoice(self, xml, *, received_at=None):
+        """Store ``xml`` as an invoice accepted earlier (e.g. one a supplier sent to a buyer NIP)."""
+        received_at = received_at or self.clock() - self.processing_delay - self.storage_delay
+        with self.state_lock:
+            invoice = self._new_invoice(None, xml, received_at, f"seed-{len(self.invoices) + 1}.xml")
+            self._judge(invoice)
+        return invoice
+
+    def accepted(self):
+        return [i for i in self.invoices.values() if i.code == 200]
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+    def _routes_table(self):
+        ref = r"(?P<ref>[0-9A-Za-z-]+)"
+        table = [
+            ("POST", r"/auth/challenge", "auth", self._challenge),
+            ("POST", r"/auth/ksef-token", "auth", self._auth_ksef_token),
+            ("POST", r"/auth/xades-signature", "auth", self._auth_xades),
+            ("POST", r"/auth/token/redeem", "auth", self._redeem),
+            ("POST", r"/auth/token/refresh", "auth", self._refresh),
+            ("GET", rf"/auth/{ref}", "auth", self._auth_status),
+            ("GET", r"/security/public-key-certificates", "public_keys", self._public_keys),
+            ("POST", r"/sessions/online", "online_open", self._open_online),
+            ("POST", rf"/sessions/online/{ref}/invoices", "online_send", self._send_online),
+            ("POST", rf"/sessions/online/{ref}/close", "online_close", self._close_session),
+            ("POST", r"/sessions/batch", "batch_open", self._open_batch),
+            ("POST", rf"/sessions/batch/{ref}/close", "batch_close", self._close_batch),
+            ("PUT", r"/upload/(?P<token>\w+)", None, self._upload_part),
+            ("GET", r"/download/(?P<token>\w+)", None, self._download_presigned),
+            ("GET", rf"/sessions/{ref}/invoices/failed", "session_invoices", self._session_invoices),
+            ("GET", rf"/sessions/{ref}/invoices", "session_invoices", self._session_invoices),
+            ("GET", rf"/sessions/{ref}/invoices/ksef/(?P<ksef>[0-9A-F-]+)/upo", "session_read", self._invoice_upo),
+            ("GET", rf"/sessions/{ref}/invoices/(?P<inv>[0-9A-Za-z-]+)/upo", "session_read", self._invoice_upo),
+            ("GET", rf"/sessions/{ref}/invoices/(?P<inv>[0-9A-Za-z-]+)", "session_invoice", self._invoice_status),
+            ("GET", rf"/sessions/{ref}/upo/(?P<upo>[0-9A-Za-z-]+)", "session_read", self._session_upo),
+            ("GET", rf"/sessions/{ref}", "session_read", self._session_status),
+            ("POST", r"/invoices/query/metadata", "query_metadata", self._query_metadata),
+            ("POST", r"/invoices/exports", "export_start", self._start_export),
+            ("GET", rf"/invoices/exports/{ref}", "export_status", self._export_status),
+            ("GET", r"/invoices/ksef/(?P<ksef>[0-9A-F-]+)", "download", self._download_invoice),
+            ("GET", r"/latarnia/status", None, self._latarnia_status),
+            ("GET", r"/latarnia/messages", None, lambda request: Response.json(self.availability_messages)),
+        ]
+        for method, pattern, family, handler in table:
+            self.route(method, pattern, self._guarded(family, handler))
+
+    def _guarded(self, family, handler):
+        def serve(request):
+            with self.state_lock:
+                if family:
+                    limited = self._rate_limited(family, request)
+                    if limited:
+                        return limited
+                return handler(request)
+
+        return serve
+
+    def _rate_limited(self, family, request):
+        limit = self.limits.get(family)
+        if not limit:
+            return None
+        holder = self.access_tokens.get(_bearer(request), {}).get("nip", "ip")
+        now = self.clock()
+        calls = self._calls[(family, holder)]
+        while calls and (now - calls[0]).total_seconds() >= 3600:
+            calls.popleft()
+        for allowed, period in zip(limit, WINDOWS, strict=True):
+            if allowed is None:
+                continue
+            recent = [t for t in calls if (now - t).total_seconds() < period]
+            if len(recent) >= allowed:
+                wait = max(1, math.ceil(period - (now - recent[-allowed]).total_seconds()))
+                body = {
+                    "status": {
+                        "code": 429,
+                        "description": "Too Many Requests",
+                        "details": [f"{family}: {allowed}/{period}s"],
+                    }
+                }
+                return Response.json(body, status=429, headers={"Retry-After": str(wait)})
+        calls.append(now)
+        return None
+
+    def _error(self, code, description, *details, status=400):
+        if self.problem_details:
+            body = {
+                "title": "Bad Request",
+                "status": status,
+                "errors": [{"code": code, "description": description, "details": list(details)}],
+                "timestamp": format_datetime(self.clock()),
+            }
+        else:
+            body = {
+                "exception": {
+                    "exceptionDetailList": [
+                        {"exceptionCode": code, "exceptionDescription": description, "details": list(details)}
+                    ],
+                    "serviceCode": secrets.token_hex(8),
+                    "timestamp": format_datetime(self.clock()),
+                }
+            }
+        return Response.json(body, status=status)
+
+    def _reference(self, code):
+        random = secrets.token_hex(11).upper()
+        return f"{self.clock():%Y%m%d}-{code}-{random[:10]}-{random[10:20]}-{random[20:]}"
+
+    def _jwt(self, kind, nip, lifetime):
+        now = self.clock()
+        claims = {"iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp()), "typ": kind, "ctx": nip}
+        parts = [{"alg": "RS256", "typ": "JWT"}, claims]
+        encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts]
+        return ".".join([*encoded, secrets.token_urlsafe(32)]), now + lifetime
+
+    def _context(self, request):
+        """The context NIP of a valid access token, or the 401 answer."""
+        record = self.access_tokens.get(_bearer(request))
+        if not record or record["expires"] <= self.clock():
+            return None, Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+        return record["nip"], None
+
+    def _key(self, usage, public_key_id_sent):
+        for key_usage, credentials, key_id in self.ministry_keys:
+            if key_usage == usage and (public_key_id_sent in (None, key_id)):
+                return credentials
+        return None
+
+    # -- authentication ---------------------------------------------------------------------------------------
+    def _challenge(self, request):
+        now = self.clock()
+        challenge = self._reference("CR")
+        timestamp_ms = int(now.timestamp() * 1000)
+        self.challenges[challenge] = {"timestampMs": timestamp_ms, "created": now, "used": False}
+        return Response.json(
+            {
+                "challenge": challenge,
+                "timestamp": format_datetime(now),
+                "timestampMs": timestamp_ms,
+                "clientIp": "127.0.0.1",
+            }
+        )
+
+    def _take_challenge(self, challenge):
+        record = self.challenges.get(challenge)
+        if not record or record["used"] or self.clock() - record["created"] > CHALLENGE_LIFETIME:
+            return None
+        record["used"] = True
+        return record
+
+    def _public_keys(self, request):
+        entries = []
+        for usage, credentials, key_id in self.ministry_keys:
+            not_before, not_after = certificate_validity(credentials.certificate)
+            der = credentials.certificate.public_bytes(serialization.Encoding.DER)
+            entries.append(
+                {
+                    "certificate": b64(der),
+                    "certificateId": sha256_b64(der),
+                    "publicKeyId": key_id,
+                    "validFrom": format_datetime(not_before),
+                    "validTo": format_datetime(not_after),
+                    "usage": [usage],
+                }
+            )
+        return Response.json(entries)
+
+    def _auth_ksef_token(self, request):
+        body = request.json() or {}
+        challenge = self._take_challenge(body.get("challenge"))
+        if challenge is None:
+            return self._error(21111, "Nieprawidłowe wyzwanie autoryzacyjne.")
+        key = self._key(KEY_FOR_TOKEN, body.get("publicKeyId"))
+        if key is None:
+            return self._error(21470, "Nieznany lub wycofany klucz publiczny.", body.get("publicKeyId") or "")
+        nip = (body.get("contextIdentifier") or {}).get("value")
+        try:
+            plain = rsa_oaep_decrypt(key.private_key, base64.b64decode(body.get("encryptedToken") or "")).decode()
+        except ValueError:
+            plain = ""
+        token, _bar, timestamp = plain.rpartition("|")
+        record = self.ksef_tokens.get(token)
+        if not record or not record["active"] or timestamp != str(challenge["timestampMs"]):
+            code = 450
+        else:
+            code = 200 if record["nip"] == nip else 415
+        return self._start_auth(nip, code, "Token")
+
+    def _auth_xades(self, request):
+        try:
+            verified = verify_enveloped(request.body)
+        except SignatureError as error:
+            return self._error(9105, "Nieprawidłowy podpis.", str(error))
+        except UnsafeInputError as error:
+            return self._error(21001, "Nieczytelna treść.", str(error))
+        root = verified.root
+        if etree.QName(root).localname != "AuthTokenRequest" or etree.QName(root).namespace not in AUTH_NAMESPACES:
+            return self._error(21401, "Dokument nie jest zgodny ze schemą (xsd).")
+        if self._take_challenge(_text(root, "Challenge")) is None:
+            return self._error(21111, "Nieprawidłowe wyzwanie autoryzacyjne.")
+        not_before, not_after = certificate_validity(verified.certificate)
+        if not not_before <= self.clock() <= not_after:
+            return self._error(21115, "Nieprawidłowy certyfikat.", "The certificate is not valid at this time.")
+        subject = certificate_nip(verified.certificate)
+        if subject is None:
+            return self._error(21117, "Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.")
+        identifiers = root.xpath("*[local-name()='ContextIdentifier']/*")
+        context = identifiers[0].text if identifiers else None
+        # the owner acts in its NIP and in its internal identifiers (NIP-5 digits)
+        owner = context is not None and _nip_of(context) == subject
+        code = 200 if owner or (subject, context) in self.grants else 415
+        return self._start_auth(context, code, "XadesSignature")
+
+    def _start_auth(self, nip, code, category):
+        reference = self._reference("AU")
+        token, valid_until = self._jwt("operation", nip, timedelta(minutes=45))
+        self.auth_operations[reference] = {
+            "token": token,
+            "nip": nip,
+            "code": code,
+            "ready_at": self.clock() + self.auth_delay,
+            "category": category,
+            "redeemed": False,
+            "started": self.clock(),
+        }
+        answer = {
+            "referenceNumber": reference,
+            "authenticationToken": {"token": token, "validUntil": format_datetime(valid_until)},
+        }
+        return Response.json(answer, status=202)
+
+    def _operation(self, request):
+        token = _bearer(request)
+        return next((op for op in self.auth_operations.values() if op["token"] == token), None)
+
+    def _auth_status(self, request):
+        operation = self.auth_operations.get(request.params["ref"])
+        if operation is None or operation is not self._operation(request):
+            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+        code = operation["code"] if self.clock() >= operation["ready_at"] else 100
+        descriptions = {
+            100: "Uwierzytelnianie w toku",
+            200: "Uwierzytelnianie zakończone sukcesem",
+            415: "Brak uprawnień",
+            450: "Nieprawidłowy token",
+        }
+        return Response.json(
+            {
+                "startDate": format_datetime(operation["started"]),
+                "authenticationMethodInfo": {"category": operation["category"]},
+                "status": {"code": code, "description": descriptions.get(code, "")},
+                "isTokenRedeemed": operation["redeemed"],
+            }
+        )
+
+    def _redeem(self, request):
+        operation = self._operation(request)
+        if operation is None or operation["code"] != 200 or self.clock() < operation["ready_at"]:
+            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+        if operation["redeemed"]:
+            return self._error(21301, "Brak autoryzacji.", "The authentication token was already redeemed.")
+        operation["redeemed"] = True
+        access, access_until = self._jwt("access", operation["nip"], self.access_lifetime)
+        refresh, refresh_until = self._jwt("refresh", operation["nip"], self.refresh_lifetime)
+        self.access_tokens[access] = {"nip": operation["nip"], "expires": access_until}
+        self.refresh_tokens[refresh] = {"nip": operation["nip"], "expires": refresh_until}
+        return Response.json(
+            {
+                "accessToken": {"token": access, "validUntil": format_datetime(access_until)},
+                "refreshToken": {"token": refresh, "validUntil": format_datetime(refresh_until)},
+            }
+        )
+
+    def _refresh(self, request):
+        record = self.refresh_tokens.get(_bearer(request))
+        if not record or record["expires"] <= self.clock():
+            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+        access, access_until = self._jwt("access", record["nip"], self.access_lifetime)
+        self.access_tokens[access] = {"nip": record["nip"], "expires": access_until}
+        return Response.json({"accessToken": {"token": access, "validUntil": format_datetime(access_until)}})
+
+    # -- sessions ---------------------------------------------------------------------------------------------
+    def _session_key(self, encryption):
+        """``(SessionKey or None, error answer or None)``: None key means it could not be decrypted (status 415)."""
+        encryption = encryption or {}
+        key = self._key(KEY_FOR_SESSIONS, encryption.get("publicKeyId"))
+        if key is None:
+            return None, self._error(
+                21470, "Nieznany lub wycofany klucz publiczny.", encryption.get("publicKeyId") or ""
+            )
+        try:
+            aes = rsa_oaep_decrypt(key.private_key, base64.b64decode(encryption.get("encryptedSymmetricKey") or ""))
+            iv = base64.b64decode(encryption.get("initializationVector") or "")
+        except ValueError:
+            return None, None
+        if len(aes) != 32 or len(iv) != 16:
+            return None, None
+        return SessionKey(aes, iv), None
+
+    def _open_online(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        body = request.json() or {}
+        key, error = self._session_key(body.get("encryption"))
+        if error:
+            return error
+        session = self._new_session("SO", "Online", nip, key, body)
+        return Response.json(
+            {"referenceNumber": session["ref"], "validUntil": format_datetime(session["valid_until"])}, status=201
+        )
+
+    def _new_session(self, code, kind, nip, key, body):
+        now = self.clock()
+        session = {
+            "ref": self._reference(code),
+            "type": kind,
+            "nip": nip,
+            "key": key,
+            "form": body.get("formCode"),
+            "offline": bool(body.get("offlineMode")),
+            "created": now,
+            "valid_until": now + SESSION_LIFETIME,
+            "closed_at": None,
+            "invoices": [],
+            "code": 100 if key else 415,
+            "upo": None,
+        }
+        self.sessions[session["ref"]] = session
+        return session
+
+    def _own_session(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return None, denied
+        session = self.sessions.get(request.params["ref"])
+        if session is None or session["nip"] != nip:
+            return None, self._error(21173, "Brak sesji o wskazanym numerze referencyjnym.", request.params["ref"])
+        return session, None
+
+    def _send_online(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        if session["code"] != 100 or session["closed_at"] or self.clock() > session["valid_until"]:
+            return self._error(21180, "Status sesji nie pozwala na wykonanie operacji.", str(session["code"]))
+        body = request.json() or {}
+        try:
+            encrypted = base64.b64decode(body.get("encryptedInvoiceContent") or "", validate=True)
+        except ValueError:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", "encryptedInvoiceContent")
+        sealed = FileDigest.of(encrypted)
+        if sealed.size != body.get("encryptedInvoiceSize"):
+            return self._error(21402, "Nieprawidłowy rozmiar pliku.", "encryptedInvoiceSize")
+        if sealed.hash != body.get("encryptedInvoiceHash"):
+            return self._error(21403, "Nieprawidłowy skrót pliku.", "encryptedInvoiceHash")
+        now = self.clock()
+        try:
+            xml = session["key"].decrypt_matching(encrypted, body.get("invoiceHash"))
+        except ValueError:
+            invoice = self._new_invoice(session, b"", now, None, body.get("invoiceHash"))
+            invoice.code, invoice.details = 435, ["The invoice could not be decrypted with the session key."]
+            return Response.json({"referenceNumber": invoice.reference}, status=202)
+        plain = FileDigest.of(xml)
+        if plain.size != body.get("invoiceSize"):
+            return self._error(21402, "Nieprawidłowy rozmiar pliku.", "invoiceSize")
+        if plain.hash != body.get("invoiceHash"):
+            return self._error(21403, "Nieprawidłowy skrót pliku.", "invoiceHash")
+        invoice = self._new_invoice(session, xml, now, None)
+        invoice.offline = bool(body.get("offlineMode"))
+        self._judge(invoice, context_nip=session["nip"])
+        return Response.json({"referenceNumber": invoice.reference}, status=202)
+
+    def _new_invoice(self, session, xml, received_at, file_name, invoice_hash=None):
+        ordinal = len(session["invoices"]) + 1 if session else 1
+        invoice = _Invoice(
+            reference=self._reference("EE"),
+            session=session["ref"] if session else None,
+            ordinal=ordinal,
+            xml=xml,
+            hash=invoice_hash or sha256_b64(xml),
+            file_name=file_name,
+            received_at=received_at,
+            code=150,
+        )
+        self.invoices[invoice.reference] = invoice
+        if session:
+            session["invoices"].append(invoice.reference)
+        return invoice
+
+    def _judge(self, invoice, *, context_nip=None):
+        """Decide the invoice's final status now; readers see it once the processing delay has passed.
+        Without ``context_nip`` the seller sent it in its own context."""
+        errors = self.validator(invoice.xml)
+        if errors:
+            invoice.code, invoice.details = 450, list(errors)
+            return
+        root = parse_xml(invoice.xml, what="invoice")
+        invoice.seller_nip = _text(root, "Podmiot1/DaneIdentyfikacyjne/NIP")
+        invoice.buyer_nip = _text(root, "Podmiot2/DaneIdentyfikacyjne/NIP")
+        invoice.kind = _text(root, "Fa/RodzajFaktury")
+        invoice.number = _text(root, "Fa/P_2")
+        invoice.issue_date = _text(root, "Fa/P_1")
+        if context_nip and invoice.seller_nip != _nip_of(context_nip):
+            invoice.code = 410
+            invoice.details = [
+                f"The session context {context_nip} may not issue invoices of seller {invoice.seller_nip}."
+            ]
+            return
+        original = next(
+            (
+                other
+                for other in self.accepted()
+                if (other.seller_nip, other.kind, other.number) == (invoice.seller_nip, invoice.kind, invoice.number)
+            ),
+            None,
+        )
+        if original:
+            invoice.code = 440
+            invoice.details = ["Duplikat faktury."]
+            invoice.extensions = {
+                "originalKsefNumber": original.ksef_number,
+                "originalSessionReferenceNumber": original.session,
+            }
+            return
+        invoice.code = 200
+        # an invoice issued on an earlier day than it reached KSeF is recorded as offline, whatever the flag said
+        invoice.offline = invoice.offline or (invoice.issue_date or "9999") < f"{invoice.received_at:%Y-%m-%d}"
+        invoice.ksef_number = ksef_number(invoice.seller_nip, invoice.received_at)
+        invoice.stored_at = invoice.received_at + self.processing_delay + self.storage_delay
+
+    def _visible_code(self, invoice):
+        return invoice.code if self.clock() >= invoice.received_at + self.processing_delay else 150
+
+    def _invoice_json(self, invoice):
+        code = self._visible_code(invoice)
+        done = code == 200
+        status = {
+            "code": code,
+            "description": _INVOICE_DESCRIPTIONS.get(code, ""),
+            "details": invoice.details if code != 150 else [],
+        }
+        if code == 440:
+            status["extensions"] = invoice.extensions
+        acquired = invoice.received_at + self.processing_delay
+        stored = invoice.stored_at if invoice.stored_at and invoice.stored_at <= self.clock() else None
+        return {
+            "ordinalNumber": invoice.ordinal,
+            "referenceNumber": invoice.reference,
+            "invoiceHash": invoice.hash,
+            "invoiceFileName": invoice.file_name,
+            "invoiceNumber": invoice.number,
+            "ksefNumber": invoice.ksef_number if done else None,
+            "acquisitionDate": format_datetime(acquired) if done else None,
+            "invoicingDate": format_datetime(invoice.received_at),
+            "permanentStorageDate": format_datetime(stored) if done and stored else None,
+            "invoicingMode": "Offline" if invoice.offline else "Online",
+            "status": status,
+        }
+
+    def _close_session(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        if session["closed_at"] is None:
+            session["closed_at"] = self.clock()
+        return Response(204)
+
+    def _session_code(self, session):
+        if session["code"] != 100:
+            return session["code"]
+        if session["closed_at"] is None:
+            return 100
+        invoices = [self.invoices[ref] for ref in session["invoices"]]
+        if any(self._visible_code(i) == 150 for i in invoices):
+            return 170 if session["type"] == "Online" else 150
+        if not invoices:
+            return 440
+        return 200 if any(i.code == 200 for i in invoices) else 445
+
+    def _session_status(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        code = self._session_code(session)
+        invoices = [self.invoices[ref] for ref in session["invoices"]]
+        answer = {
+            "status": {"code": code, "description": _SESSION_DESCRIPTIONS.get(code, "")},
+            "dateCreated": format_datetime(session["created"]),
+            "dateUpdated": format_datetime(self.clock()),
+            "validUntil": format_datetime(session["valid_until"]),
+            "invoiceCount": len(invoices),
+            "successfulInvoiceCount": sum(self._visible_code(i) == 200 for i in invoices),
+            "failedInvoiceCount": sum(self._visible_code(i) not in (150, 200) for i in invoices),
+        }
+        if code == 200:
+            if session["upo"] is None:
+                session["upo"] = (self._reference("EU"), self._upo(session, [i for i in invoices if i.code == 200]))
+            answer["upo"] = {"pages": [{"referenceNumber": session["upo"][0], "downloadUrl": None}]}
+        return Response.json(answer)
+
+    def _session_invoices(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        failed_only = request.path.endswith("/failed")
+        invoices = [self.invoices[ref] for ref in session["invoices"]]
+        if failed_only:
+            invoices = [i for i in invoices if self._visible_code(i) not in (150, 200)]
+        size = min(1000, max(10, int(request.arg("pageSize", 10))))
+        start = int(_header(request, "x-continuation-token") or 0)
+        page = invoices[start : start + size]
+        answer = {"invoices": [self._invoice_json(i) for i in page]}
+        if start + size < len(invoices):
+            answer["continuationToken"] = str(start + size)
+        return Response.json(answer)
+
+    def _find_session_invoice(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return None, denied
+        if "ksef" in request.params:
+            invoice = next(
+                (
+                    self.invoices[r]
+                    for r in session["invoices"]
+                    if self.invoices[r].ksef_number == request.params["ksef"]
+                ),
+                None,
+            )
+        else:
+            invoice = self.invoices.get(request.params["inv"])
+        if invoice is None or invoice.session != session["ref"]:
+            return None, self._error(21164, "Faktura o podanym identyfikatorze nie istnieje.", request.path)
+        return invoice, None
+
+    def _invoice_status(self, request):
+        invoice, denied = self._find_session_invoice(request)
+        return denied or Response.json(self._invoice_json(invoice))
+
+    def _invoice_upo(self, request):
+        invoice, denied = self._find_session_invoice(request)
+        if denied:
+            return denied
+        if self._visible_code(invoice) != 200:
+            return self._error(21178, "Nie znaleziono UPO dla podanych kryteriów.", invoice.reference)
+        if invoice.upo is None:
+            invoice.upo = self._upo(self.sessions[invoice.session], [invoice])
+        return Response.xml(invoice.upo, headers={"x-ms-meta-hash": sha256_b64(invoice.upo)})
+
+    def _session_upo(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        if not session["upo"] or session["upo"][0] != request.params["upo"]:
+            return self._error(21178, "Nie znaleziono UPO dla podanych kryteriów.", request.params["upo"])
+        return Response.xml(session["upo"][1])
+
+    def _upo(self, session, invoices):
+        root = etree.Element(f"{{{UPO_NAMESPACE}}}Potwierdzenie", nsmap={None: UPO_NAMESPACE})
+
+        def add(parent, name, text=None):
+            child = etree.SubElement(parent, f"{{{UPO_NAMESPACE}}}{name}")
+            child.text = text
+            return child
+
+        add(root, "NazwaPodmiotuPrzyjmujacego", "Ministerstwo Finansów - symulator KSeF")
+        add(root, "NumerReferencyjnySesji", session["ref"])
+        authentication = add(root, "Uwierzytelnienie")
+        add(add(authentication, "IdKontekstu"), "Nip", session["nip"])
+        add(authentication, "SkrotDokumentuUwierzytelniajacego", sha256_b64(session["ref"].encode()))
+        description = add(root, "OpisPotwierdzenia")
+        for name, value in (
+            ("Strona", 1),
+            ("LiczbaStron", 1),
+            ("ZakresDokumentowOd", 1),
+            ("ZakresDokumentowDo", len(invoices)),
+            ("CalkowitaLiczbaDokumentow", len(invoices)),
+        ):
+            add(description, name, str(value))
+        add(root, "NazwaStrukturyLogicznej", "Schemat_FA(3)_v1-0E.xsd")
+        add(root, "KodFormularza", "FA (3)")
+        for invoice in invoices:
+            document = add(root, "Dokument")
+            add(document, "NipSprzedawcy", invoice.seller_nip)
+            add(document, "NumerKSeFDokumentu", invoice.ksef_number)
+            add(document, "NumerFaktury", invoice.number)
+            add(document, "DataWystawieniaFaktury", invoice.issue_date)
+            add(document, "DataPrzeslaniaDokumentu", format_datetime(invoice.received_at))
+            add(document, "DataNadaniaNumeruKSeF", format_datetime(invoice.received_at + self.processing_delay))
+            add(document, "SkrotDokumentu", invoice.hash)
+            add(document, "TrybWysylki", "Offline" if invoice.offline else "Online")
+        unsigned = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        return sign_enveloped(unsigned, self.upo_signer, signing_time=self.clock())
+
+    # -- batch ------------------------------------------------------------------------------------------------
+    def _open_batch(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        body = request.json() or {}
+        key, error = self._session_key(body.get("encryption"))
+        if error:
+            return error
+        batch_file = body.get("batchFile") or {}
+        parts = batch_file.get("fileParts") or []
+        if not parts or len(parts) > 50:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", "batchFile.fileParts")
+        session = self._new_session("SB", "Batch", nip, key, body)
+        session["batch_file"] = batch_file
+        session["uploads"] = {}
+        requests_ = []
+        for part in parts:
+            token = secrets.token_hex(16)
+            self.presigned[token] = ("upload", session["ref"], int(part["ordinalNumber"]))
+            requests_.append(
+                {
+                    "ordinalNumber": part["ordinalNumber"],
+                    "method": "PUT",
+                    "url": f"{self.url}/upload/{token}",
+                    "headers": {"x-ms-blob-type": "BlockBlob"},
+                }
+            )
+        return Response.json({"referenceNumber": session["ref"], "partUploadRequests": requests_}, status=201)
+
+    def _upload_part(self, request):
+        target = self.presigned.get(request.params["token"])
+        if not target or target[0] != "upload":
+            return Response(403, b"AuthenticationFailed", "text/plain")
+        _kind, reference, ordinal = target
+        self.sessions[reference]["uploads"][ordinal] = request.body
+        return Response(201)
+
+    def _close_batch(self, request):
+        session, denied = self._own_session(request)
+        if denied:
+            return denied
+        if session["closed_at"] is not None:
+            return Response(204)
+        session["closed_at"] = self.clock()
+        if session["code"] == 100:
+            session["code"] = self._unpack_batch(session)
+        return Response(204)
+
+    def _unpack_batch(self, session):
+        """Check, decrypt, join and unzip the parts; judge every invoice. The session code (100 = fine)."""
+        declared = session["batch_file"]
+        pieces = []
+        for part in sorted(declared["fileParts"], key=lambda p: p["ordinalNumber"]):
+            data = session["uploads"].get(int(part["ordinalNumber"]))
+            if data is None:
+                return 440
+            if FileDigest.of(data) != FileDigest(part.get("fileHash"), part.get("fileSize")):
+                return 405
+            try:
+                pieces.append(session["key"].decrypt(data))
+            except ValueError:
+                return 435
+        archive = b"".join(pieces)
+        if FileDigest.of(archive) != FileDigest(declared.get("fileHash"), declared.get("fileSize")):
+            return 405
+        try:
+            files = read_zip(archive, max_members=10_000, what="batch package")
+        except UnsafeInputError:
+            return 430
+        for name, xml in files.items():
+            invoice = self._new_invoice(session, xml, session["closed_at"], name)
+            invoice.offline = session["offline"]
+            self._judge(invoice, context_nip=session["nip"])
+        return 100
+
+    # -- incoming ---------------------------------------------------------------------------------------------
+    def _hwm(self):
+        """Every invoice stored at or before this moment is final; later ones may still be written."""
+        now = self.clock()
+        pending = [i.stored_at for i in self.accepted() if i.stored_at > now]
+        return min([*pending, now + timedelta(milliseconds=1)]) - timedelta(milliseconds=1)
+
+    def _matching(self, nip, filters):
+        subject = filters.get("subjectType")
+        date_range = filters.get("dateRange") or {}
+        if subject not in ("Subject1", "Subject2") or date_range.get("dateType") != "PermanentStorage":
+            return None
+        start = parse_datetime(date_range.get("from"))
+        end = parse_datetime(date_range.get("to")) or self.clock()
+        if start is None or end - start > MAX_DATE_RANGE:
+            return None
+        if date_range.get("restrictToPermanentStorageHwmDate"):
+            end = min(end, self._hwm())
+        party = "seller_nip" if subject == "Subject1" else "buyer_nip"
+        nip = _nip_of(nip)
+        found = [
+            i
+            for i in self.accepted()
+            if getattr(i, party) == nip and i.stored_at <= self.clock() and start <= i.stored_at <= end
+        ]
+        return sorted(found, key=lambda i: (i.stored_at, i.ksef_number))
+
+    def _metadata(self, invoice):
+        return {
+            "ksefNumber": invoice.ksef_number,
+            "invoiceNumber": invoice.number,
+            "issueDate": invoice.issue_date,
+            "invoicingDate": format_datetime(invoice.received_at),
+            "acquisitionDate": format_datetime(invoice.received_at + self.processing_delay),
+            "permanentStorageDate": format_datetime(invoice.stored_at),
+            "seller": {"nip": invoice.seller_nip},
+            "buyer": {"identifier": {"type": "Nip", "value": invoice.buyer_nip}},
+            "invoiceType": invoice.kind,
+            "formCode": {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"},
+            "invoiceHash": invoice.hash,
+            "invoicingMode": "Offline" if invoice.offline else "Online",
+        }
+
+    def _query_metadata(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        found = self._matching(nip, request.json() or {})
+        if found is None:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", "filters")
+        size, offset = int(request.arg("pageSize", 10)), int(request.arg("pageOffset", 0))
+        if not 10 <= size <= 250:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", "pageSize")
+        window = found[: self.max_query_records]
+        page = window[offset * size : (offset + 1) * size]
+        beyond = len(found) > len(window)
+        last_of_window = (offset + 1) * size >= len(window)
+        answer = {
+            "hasMore": (offset + 1) * size < len(window) or beyond,
+            "isTruncated": beyond and last_of_window,
+            "permanentStorageHwmDate": format_datetime(self._hwm()),
+            "invoices": [self._metadata(i) for i in page],
+        }
+        return Response.json(answer)
+
+    def _start_export(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        body = request.json() or {}
+        key, error = self._session_key(body.get("encryption"))
+        if error:
+            return error
+        filters = body.get("filters") or {}
+        found = self._matching(nip, filters)
+        if found is None:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", "filters")
+        reference = self._reference("EH")
+        export = {"ready_at": self.clock() + self.export_delay, "code": 415 if key is None else 200, "nip": nip}
+        if key is not None:
+            export["package"] = self._package(found, key, filters)
+        self.exports[reference] = export
+        return Response.json({"referenceNumber": reference}, status=201)
+
+    def _package(self, found, key, filters):
+        chosen = found[: self.max_export_invoices]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for invoice in chosen:
+                archive.writestr(f"{invoice.ksef_number}.xml", invoice.xml)
+            archive.writestr("_metadata.json", json.dumps({"invoices": [self._metadata(i) for i in chosen]}))
+        data = buffer.getvalue()
+        parts = []
+        for ordinal, start in enumerate(range(0, len(data), self.export_part_bytes), 1):
+            plain = data[start : start + self.export_part_bytes]
+            encrypted = key.encrypt(plain)
+            if self.iv_prefixed_exports:
+                encrypted = key.iv + encrypted
+            token = secrets.token_hex(16)
+            self.presigned[token] = ("download", encrypted)
+            parts.append(
+                {
+                    "ordinalNumber": ordinal,
+                    "partName": f"part-{ordinal}.zip.aes",
+                    "method": "GET",
+                    "url": f"{self.url}/download/{token}",
+                    "partSize": len(plain),
+                    "partHash": sha256_b64(plain),
+                    "encryptedPartSize": len(encrypted),
+                    "encryptedPartHash": sha256_b64(encrypted),
+                }
+            )
+        truncated = len(found) > len(chosen)
+        package = {"invoiceCount": len(chosen), "size": len(data), "parts": parts, "isTruncated": truncated}
+        if chosen:
+            package["lastPermanentStorageDate"] = format_datetime(chosen[-1].stored_at)
+        if (filters.get("dateRange") or {}).get("restrictToPermanentStorageHwmDate"):
+            package["permanentStorageHwmDate"] = format_datetime(self._hwm())
+        return package
+
+    def _export_status(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        export = self.exports.get(request.params["ref"])
+        if export is None or export["nip"] != nip:
+            return self._error(21405, "Błąd walidacji danych wejściowych.", request.params["ref"])
+        if self.clock() < export["ready_at"]:
+            return Response.json({"status": {"code": 100, "description": "Eksport w toku"}})
+        answer = {
+            "status": {
+                "code": export["code"],
+                "description": "Eksport zakończony" if export["code"] == 200 else "Błąd klucza",
+            }
+        }
+        if export["code"] == 200:
+            answer["completedDate"] = format_datetime(export["ready_at"])
+            answer["package"] = export["package"]
+        return Response.json(answer)
+
+    def _download_presigned(self, request):
+        target = self.presigned.get(request.params["token"])
+        if not target or target[0] != "download":
+            return Response(403, b"AuthenticationFailed", "text/plain")
+        return Response(200, target[1], "application/octet-stream")
+
+    def _download_invoice(self, request):
+        nip, denied = self._context(request)
+        if denied:
+            return denied
+        invoice = next((i for i in self.accepted() if i.ksef_number == request.params["ksef"]), None)
+        if invoice is None or _nip_of(nip) not in (invoice.seller_nip, invoice.buyer_nip):
+            return self._error(21164, "Faktura o podanym identyfikatorze nie istnieje.", request.params["ksef"])
+        if self._visible_code(invoice) != 200:
+            return self._error(21165, "Faktura została przetworzona, ale nie jest jeszcze dostępna.")
+        return Response.xml(invoice.xml, headers={"x-ms-meta-hash": invoice.hash})
+
+    def _latarnia_status(self, request):
+        return Response.json({"status": self.availability, "messages": self.availability_messages})
+
+
+def _nip_of(context):
+    """The NIP of a context identifier: itself, or the part before the dash of InternalId / NipVatUe."""
+    return context.split("-")[0]
+
+
+def _header(request, name):
+    return next((value for key, value in request.headers.items() if key.lower() == name), None)
+
+
+def _bearer(request):
+    value = _header(request, "authorization") or ""
+    return value[7:] if value.lower().startswith("bearer ") else None
+
+
+_INVOICE_DESCRIPTIONS = {
+    150: "Trwa przetwarzanie",
+    200: "Sukces",
+    410: "Nieprawidłowy zakres uprawnień",
+    435: "Błąd odszyfrowania pliku",
+    440: "Duplikat faktury",
+    450: "Błąd weryfikacji semantyki dokumentu faktury",
+}
+_SESSION_DESCRIPTIONS = {
+    100: "Sesja otwarta",
+    150: "Trwa przetwarzanie",
+    170: "Sesja zamknięta",
+    200: "Sesja przetworzona pomyślnie",
+    405: "Błąd weryfikacji poprawności elementu paczki",
+    415: "Błąd odszyfrowania klucza",
+    430: "Błąd dekompresji pliku",
+    435: "Błąd odszyfrowania pliku",
+    440: "Sesja anulowana",
+    445: "Brak poprawnych faktur",
+}
