@@ -22,8 +22,8 @@ def sim():
 @pytest.fixture
 def token(sim, monkeypatch):
     token = sim.issue_ksef_token(SELLER)
-    monkeypatch.setenv("KSEF_TOKEN", token)
-    monkeypatch.setenv("KSEF_NIP", SELLER)
+    monkeypatch.setenv("EINVOICE_KSEF_TOKEN", token)
+    monkeypatch.setenv("EINVOICE_KSEF_NIP", SELLER)
     return token
 
 
@@ -46,11 +46,11 @@ def test_auth_with_certificate_files_and_a_password_from_the_environment(sim, tm
     key = ec_key()
     (tmp_path / "ksef.crt").write_bytes(make_certificate(key, nip=SELLER).public_bytes(serialization.Encoding.PEM))
     (tmp_path / "ksef.key").write_bytes(encrypted_pkcs8(key, b"tajne"))
-    monkeypatch.setenv("KSEF_KEY_PASSWORD", "tajne")
+    monkeypatch.setenv("EINVOICE_KSEF_KEY_PASSWORD", "tajne")
     argv = ["auth", "--base-url", sim.url, "--nip", SELLER, "--cert", str(tmp_path / "ksef.crt")]
     assert run(*argv, "--key", str(tmp_path / "ksef.key")) == 0
     assert sim.requests_to("/auth/xades-signature")
-    monkeypatch.setenv("KSEF_KEY_PASSWORD", "zle")
+    monkeypatch.setenv("EINVOICE_KSEF_KEY_PASSWORD", "zle")
     assert run(*argv, "--key", str(tmp_path / "ksef.key")) == 1
     assert "password of the private key is wrong" in capsys.readouterr().err
 
@@ -89,6 +89,6 @@ def test_sync_keeps_its_high_water_mark_and_download_writes_the_bytes(sim, token
 
 
 def test_missing_credentials_are_explained(sim, monkeypatch, capsys):
-    monkeypatch.delenv("KSEF_TOKEN", raising=False)
+    monkeypatch.delenv("EINVOICE_KSEF_TOKEN", raising=False)
     assert run("auth", "--base-url", sim.url, "--nip", SELLER) == 1
     assert "No KSeF credentials" in capsys.readouterr().err

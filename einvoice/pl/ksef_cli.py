@@ -1,8 +1,9 @@
 """``einvoice pl auth|send|status|upo|sync|download``: KSeF from the command line.
 
 Credentials come from options naming files and from environment variables, never from arguments that other users
-of the machine could read, and are never printed: ``KSEF_NIP``, ``KSEF_TOKEN`` (or ``--token-file``), or
-``--cert``/``--key`` (``KSEF_CERT``/``KSEF_KEY``) with ``KSEF_KEY_PASSWORD``, or ``--p12`` (``KSEF_P12``).
+of the machine could read, and are never printed. The variables: ``EINVOICE_KSEF_NIP``, and ``EINVOICE_KSEF_TOKEN``
+(or ``--token-file``), or ``--cert``/``--key`` (``EINVOICE_KSEF_CERT``/``EINVOICE_KSEF_KEY``) with
+``EINVOICE_KSEF_KEY_PASSWORD``, or ``--p12`` (``EINVOICE_KSEF_P12``).
 """
 
 import os
@@ -28,6 +29,8 @@ from .ksef import (
     format_datetime,
     parse_datetime,
 )
+
+ENV_PREFIX = "EINVOICE_KSEF_"
 
 
 def register(pl_subparsers):
@@ -65,15 +68,15 @@ def _connection_options(parser):
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--env", choices=sorted(ENVIRONMENTS), default="test", help="KSeF environment (default test)")
     where.add_argument("--base-url", help="another KSeF address, e.g. the simulator")
-    parser.add_argument("--nip", default=os.environ.get("KSEF_NIP"), help="context NIP (or KSEF_NIP)")
-    parser.add_argument("--token-file", type=Path, help="file holding the KSeF token (or KSEF_TOKEN)")
-    parser.add_argument("--cert", type=Path, default=_env_path("KSEF_CERT"), help="certificate .crt (or KSEF_CERT)")
-    parser.add_argument("--key", type=Path, default=_env_path("KSEF_KEY"), help="private key .key (or KSEF_KEY)")
-    parser.add_argument("--p12", type=Path, default=_env_path("KSEF_P12"), help="PKCS#12 file (or KSEF_P12)")
+    parser.add_argument("--nip", default=os.environ.get(f"{ENV_PREFIX}NIP"), help=f"context NIP (or {ENV_PREFIX}NIP)")
+    parser.add_argument("--token-file", type=Path, help=f"file holding the KSeF token (or {ENV_PREFIX}TOKEN)")
+    parser.add_argument("--cert", type=Path, default=_env_path("CERT"), help=f"certificate .crt (or {ENV_PREFIX}CERT)")
+    parser.add_argument("--key", type=Path, default=_env_path("KEY"), help=f"private key .key (or {ENV_PREFIX}KEY)")
+    parser.add_argument("--p12", type=Path, default=_env_path("P12"), help=f"PKCS#12 file (or {ENV_PREFIX}P12)")
 
 
 def _env_path(name):
-    value = os.environ.get(name)
+    value = os.environ.get(f"{ENV_PREFIX}{name}")
     return Path(value) if value else None
 
 
@@ -89,20 +92,25 @@ def _reporting_errors(run):
 
 
 def _login_method(args):
-    password = os.environ.get("KSEF_KEY_PASSWORD")
+    password = os.environ.get(f"{ENV_PREFIX}KEY_PASSWORD")
     if args.p12:
         return CertificateLogin(load_pkcs12(args.p12.read_bytes(), password))
     if args.cert and args.key:
         return CertificateLogin(load_credentials(args.cert.read_bytes(), args.key.read_bytes(), password))
-    token = args.token_file.read_text(encoding="utf-8").strip() if args.token_file else os.environ.get("KSEF_TOKEN")
+    if args.token_file:
+        token = args.token_file.read_text(encoding="utf-8").strip()
+    else:
+        token = os.environ.get(f"{ENV_PREFIX}TOKEN")
     if token:
         return KsefTokenLogin(token)
-    raise EInvoiceError(_("No KSeF credentials: give --cert and --key, --p12, --token-file, or set KSEF_TOKEN."))
+    raise EInvoiceError(
+        _("No KSeF credentials: give --cert and --key, --p12, --token-file, or set EINVOICE_KSEF_TOKEN.")
+    )
 
 
 def _connect(args):
     if not args.nip:
-        raise EInvoiceError(_("The context NIP is missing: give --nip or set KSEF_NIP."))
+        raise EInvoiceError(_("The context NIP is missing: give --nip or set EINVOICE_KSEF_NIP."))
     client = KsefClient(args.base_url, environment=args.env)
     return client, Authenticator(client, args.nip, _login_method(args))
 
