@@ -96,11 +96,10 @@ def _line(number, quantity, price, rate="21", name=None):
     return Line(str(number), quantity, "H87", quantity * price, price, name or f"Articol {number}", "S", Decimal(rate))
 
 
-def _upload_and_follow(client, clock, invoice, label):
-    problems = [finding for finding in ciusro.check_document(ciusro.render(invoice)) if finding.fatal]
-    print(f"  {label} {invoice.number}: {invoice.totals.payable} RON, checks: {len(problems)} problem(s)")
-    standard = "CN" if invoice.is_credit_note else "UBL"
-    upload = client.upload(ciusro.render(invoice), SELLER_CIF, standard=standard)
+def _upload_and_follow(client, clock, invoice, label, *, strict=True):
+    xml = ciusro.render(invoice, strict=strict)
+    print(f"  {label} {invoice.number}: {invoice.totals.payable} RON, written as CIUS-RO ({len(xml)} bytes)")
+    upload = client.upload(xml, SELLER_CIF, standard="CN" if invoice.is_credit_note else "UBL")
     print(f"    uploaded, index {upload.index}")
     status = client.status(upload.index)
     while status.state == State.PROCESSING:
@@ -128,14 +127,18 @@ def _send_invoices(client, clock):
 
 
 def _rejected_invoice(client, clock):
-    step("Rejected: ANAF's reasons are shown, nothing is lost")
+    step("Rejected: our checks stop it before upload, and ANAF would say the same")
     broken = _invoice("ALF-2026-0102", [_line(1, "1", "50.00")])
     broken = replace(broken, buyer=replace(BUYER, address=replace(BUYER.address, subdivision="Cluj")))
-    for finding in ciusro.check_document(ciusro.render(broken)):
-        print(f"  before upload: {finding}")
-    _upload, status = _upload_and_follow(client, clock, broken, "invoice")
-    report = client.download(status.download_id).error_report
-    for error in report.errors:
+    try:
+        ciusro.render(broken)
+    except ciusro.CiusRoError as refusal:
+        print(f"  not sent: {refusal}")
+        for finding in refusal.findings:
+            print(f"    {finding}")
+    print("  sent anyway, to compare with ANAF:")
+    _upload, status = _upload_and_follow(client, clock, broken, "invoice", strict=False)
+    for error in client.download(status.download_id).error_report.errors:
         print(f"    ANAF says: {error[:110]}")
 
 

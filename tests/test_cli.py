@@ -17,6 +17,7 @@ def test_demo_runs_end_to_end():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("ANAF: ok") == 2  # the invoice and the credit note
+    assert "not sent: ANAF would reject this invoice" in out
     assert "ANAF: nok" in out and "ANAF says: E: validari globale SCHEMATRON eroare: [BR-RO-111]" in out
     assert "asked ANAF: found" in out and "state ok" in out
     assert "uploads ANAF received for this invoice: 1 (never sent twice)" in out

@@ -113,3 +113,23 @@ def test_amounts_are_written_with_two_decimals():
     xml = ciusro.render(invoice).decode()
     assert '<cbc:LineExtensionAmount currencyID="RON">10.00</cbc:LineExtensionAmount>' in xml
     assert '<cbc:PriceAmount currencyID="RON">3.333</cbc:PriceAmount>' in xml
+
+
+def test_render_refuses_what_anaf_would_reject_with_every_reason():
+    from dataclasses import replace as change
+
+    from .ro_scenarios import BUYER
+
+    invoice = build(number="FARA-NUMAR", buyer=change(BUYER, address=change(BUYER.address, subdivision=None)))
+    with pytest.raises(ciusro.CiusRoError, match="ANAF would reject") as caught:
+        ciusro.render(invoice)
+    assert {finding.rule for finding in caught.value.findings} == {"BR-RO-010", "BR-RO-111"}
+    assert ciusro.render(invoice, strict=False)  # written anyway when asked, for inspection
+
+
+def test_a_negative_price_becomes_a_negative_quantity():
+    invoice = build([line(1, "2", "100.00"), line(2, "1", "-30.00", item_name="Reducere")])
+    written = ciusro.read(ciusro.render(invoice)).invoice
+    discount = written.lines[1]
+    assert (discount.quantity, discount.price, discount.net_amount) == (D("-1"), D("30.00"), D("-30.00"))
+    assert written.totals.payable == invoice.totals.payable

@@ -30,34 +30,46 @@ class CiusRoError(EInvoiceError):
         self.findings = list(findings)
 
 
-def render(invoice, *, credit_note_as_invoice=False):
+def render(invoice, *, credit_note_as_invoice=False, strict=True):
     """The CIUS-RO UBL bytes of ``invoice``.
 
     ``credit_note_as_invoice`` writes a credit note as an ``Invoice`` of type 380 with negative quantities and
     amounts (what many Romanian buyers' systems expect) instead of a ``CreditNote``.
-    Texts over ANAF's limits are shortened only where nothing is lost (see :func:`prepare`); wrong arithmetic is
-    refused: a renderer never emits totals that do not add up.
+    What can be fixed without changing the invoice is fixed (see :func:`prepare`). Anything else ANAF would reject is
+    refused with every finding at once; ``strict=False`` writes it anyway (to convert or inspect a received document).
+    Wrong arithmetic is always refused: a renderer never emits totals that do not add up.
     """
     prepared = prepare(invoice, credit_note_as_invoice=credit_note_as_invoice)
     wrong = en16931.arithmetic_findings(prepared, ubl.facts_for(prepared))
     if wrong:
         raise CiusRoError(_("The invoice totals do not add up; it was not written."), wrong)
+    if strict:
+        fatal = [finding for finding in checks.check(prepared) if finding.fatal]
+        if fatal:
+            raise CiusRoError(_("ANAF would reject this invoice; it was not written."), fatal)
     return ubl.write(prepared)
 
 
 def prepare(invoice, *, credit_note_as_invoice=False):
     """``invoice`` as CIUS-RO wants it: its specification id, long texts fitted, the credit note style chosen.
 
-    Only texts whose content survives are fitted: an item name over 100 characters is shortened and kept whole in
-    the item description when that is free; a note over 300 characters is split into several notes. Anything
-    else over a limit stays, and the checks report it.
+    Only what survives unchanged is fitted: an item name over 100 characters is shortened and kept whole in the
+    item description when that is free; a note over 300 characters is split into several notes; a negative price
+    (a discount line) becomes a negative quantity at a positive price, the line amount unchanged (BR-27).
+    Anything else over a limit stays, and the checks report it.
     """
     invoice = replace(invoice, customization_id=CIUS_RO_ID)
     if credit_note_as_invoice and invoice.type_code in CREDIT_NOTE_TYPES:
         invoice = negated_invoice(invoice)
-    lines = tuple(_fit_item_name(line) for line in invoice.lines)
+    lines = tuple(_fit_item_name(_positive_price(line)) for line in invoice.lines)
     notes = _split_notes(invoice.notes)
     return replace(invoice, lines=lines, notes=notes)
+
+
+def _positive_price(line):
+    if line.price is None or line.price >= 0 or line.quantity is None:
+        return line
+    return replace(line, price=-line.price, quantity=-line.quantity)
 
 
 def _fit_item_name(line):
