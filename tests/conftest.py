@@ -23,9 +23,9 @@ def shared_path(path):
 @pytest.fixture(scope="session")
 def cius_ro_rules():
     """ANAF's CIUS-RO 1.0.9 Schematron (with the EN 16931 rules it embeds), compiled once."""
-    from einvoice.validation import SchematronRules
+    from einvoice.validation import official_rules
 
-    return SchematronRules(shared_path(CIUS_RO_XSLT))
+    return official_rules(shared_path(CIUS_RO_XSLT))
 
 
 def official_fatal(rules, xml):

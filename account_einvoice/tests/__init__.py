@@ -1,1 +1,2 @@
+from . import test_move_mapping
 from . import test_security

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..errors import EInvoiceError
 from ..i18n import translate
-from ..validation import SchematronRules, validate_ubl
+from ..validation import official_rules, validate_ubl
 from . import ciusro
 
 RULES_ENV = "EINVOICE_CIUS_RO_RULES"  # the official compiled XSLT, e.g. EN16931-CIUS_RO-UBL-validation.xslt
@@ -81,7 +81,7 @@ def _validate(args):
         findings += validate_ubl(root)
     if args.rules:
         reported = {finding.rule for finding in findings}
-        findings += [finding for finding in SchematronRules(args.rules).findings(data) if finding.rule not in reported]
+        findings += [finding for finding in official_rules(args.rules).findings(data) if finding.rule not in reported]
     return _report(findings, args.lang)
 
 

@@ -1,1 +1,2 @@
+from . import test_cius_ro
 from . import test_install

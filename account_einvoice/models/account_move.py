@@ -1,0 +1,205 @@
+from collections import defaultdict
+from decimal import Decimal
+
+from odoo import _, models
+from odoo.tools import float_is_zero, html2plaintext
+
+from einvoice import model
+from einvoice.rules import Finding
+
+# what a mapping problem is reported under, beside the official rule ids of the checks
+UNMAPPED_TAX, UNMAPPED_UNIT, UNMAPPED_CATEGORY = "ODOO-TAX", "ODOO-UOM", "ODOO-VAT-CATEGORY"
+MOVE_TYPE_CODES = {"out_invoice": model.INVOICE, "out_refund": model.CREDIT_NOTE}
+DISCOUNT_REASON_CODE = "95"  # UNCL 5189: discount
+UNITLESS = "C62"  # UN/ECE "one": a quantity without a unit of measure counts pieces of nothing in particular
+PAYMENT_NOT_DEFINED = "1"  # UNCL 4461 "instrument not defined": no bank account is set on the invoice
+CREDIT_TRANSFER = "30"
+
+
+def decimal(value, digits=2):
+    """An Odoo float as the Decimal it stands for (floats carry representation noise past their precision)."""
+    return Decimal(f"{value:.{digits}f}")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _einvoice_invoice(self):
+        """This customer invoice or credit note as a neutral e-invoice, and what could not be mapped faithfully.
+
+        Returns ``(invoice, findings)``; ``findings`` are :class:`einvoice.rules.Finding` the user must fix (a line
+        with two taxes, a unit without a UN/ECE code...) — nothing is replaced by a default silently. The amounts are
+        Odoo's own: the VAT of each rate is taken from the tax lines, so the e-invoice says what the printed one does.
+        """
+        self.ensure_one()
+        findings = []
+        product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        lines = [self._einvoice_line(line, position, findings) for position, line in enumerate(product_lines, start=1)]
+        company_currency = self.company_id.currency_id
+        foreign = self.currency_id != company_currency
+        invoice = model.Invoice.build(
+            lines=lines,
+            tax_amounts=self._einvoice_tax_amounts(),
+            exemptions=self._einvoice_exemptions(),
+            tax_total_accounting=decimal(abs(self.amount_tax_signed)) if foreign else None,
+            number=self.name,
+            issue_date=self.invoice_date,
+            due_date=self.invoice_date_due,
+            type_code=MOVE_TYPE_CODES.get(self.move_type),
+            currency=self.currency_id.name,
+            tax_currency=company_currency.name if foreign else None,
+            seller=self._einvoice_party(self.company_id.partner_id),
+            buyer=self._einvoice_party(self.commercial_partner_id),
+            buyer_reference=self.ref or None,
+            notes=self._einvoice_notes(),
+            preceding_invoices=self._einvoice_preceding_invoices(),
+            payment_means=self._einvoice_payment_means(),
+        )
+        return invoice, findings
+
+    # -- parties ---------------------------------------------------------------------------------------------------
+    def _einvoice_party(self, partner):
+        vat = (partner.vat or "").replace(" ", "").upper()
+        has_prefix = vat[:2].isalpha()
+        return model.Party(
+            name=partner.name,
+            vat_id=vat if vat and has_prefix else None,
+            tax_registration_id=vat if vat and not has_prefix else None,  # a tax id without its country: not a VAT id
+            legal_id=model.Identifier(partner.company_registry) if partner.company_registry else None,
+            address=self._einvoice_address(partner),
+            contact=model.Contact(email=partner.email or None, phone=partner.phone or None)
+            if partner.email or partner.phone
+            else None,
+        )
+
+    def _einvoice_address(self, partner):
+        """The postal address; the subdivision as ISO 3166-2 (country-state). Country add-ons refine it."""
+        state = partner.state_id
+        return model.Address(
+            country_code=partner.country_id.code or None,
+            street=partner.street or None,
+            additional_street=partner.street2 or None,
+            city=partner.city or None,
+            postal_code=partner.zip or None,
+            subdivision=f"{partner.country_id.code}-{state.code}" if state and partner.country_id else None,
+        )
+
+    # -- lines -----------------------------------------------------------------------------------------------------
+    def _einvoice_line(self, line, position, findings):
+        where = _("line %(position)s", position=position)
+        taxes = line.tax_ids
+        if len(taxes) != 1:
+            findings.append(
+                Finding(
+                    UNMAPPED_TAX,
+                    _(
+                        "%(where)s has %(count)s taxes; an e-invoice line carries exactly one VAT rate.",
+                        where=where,
+                        count=len(taxes),
+                    ),
+                    where,
+                )
+            )
+        tax = taxes[:1]
+        category = tax.einvoice_vat_category
+        if tax and not category:
+            findings.append(
+                Finding(
+                    UNMAPPED_CATEGORY,
+                    _("The tax %(tax)s has no e-invoice VAT category: set it on the tax.", tax=tax.name),
+                    where,
+                )
+            )
+        uom = line.product_uom_id
+        unit_code = uom.einvoice_unece_code if uom else UNITLESS
+        if not unit_code:
+            findings.append(
+                Finding(
+                    UNMAPPED_UNIT,
+                    _("The unit %(unit)s has no UN/ECE code: set it on the unit of measure.", unit=uom.name),
+                    where,
+                )
+            )
+        unit_price = line.price_unit
+        if taxes.filtered("price_include"):
+            unit_price = taxes.compute_all(unit_price, self.currency_id, 1.0, line.product_id, self.partner_id)[
+                "total_excluded"
+            ]
+        quantity = decimal(line.quantity, 6)
+        price = decimal(unit_price, 8).normalize() if unit_price else Decimal("0")
+        net_amount = decimal(line.price_subtotal)
+        allowances = ()
+        if line.discount and not float_is_zero(line.discount, precision_digits=6):
+            gross_amount = model.money(quantity * price)
+            allowances = (
+                model.AllowanceCharge(
+                    charge=False,
+                    amount=gross_amount - net_amount,
+                    base_amount=gross_amount,
+                    percent=decimal(line.discount, 4).normalize(),
+                    reason=_("Discount"),
+                    reason_code=DISCOUNT_REASON_CODE,
+                ),
+            )
+        rate = decimal(tax.amount, 4).normalize() if tax and category != "O" else None
+        product = line.product_id
+        return model.Line(
+            id=str(position),
+            quantity=quantity,
+            unit_code=unit_code or None,
+            net_amount=net_amount,
+            price=price,
+            item_name=(line.name or product.display_name or "").splitlines()[0][:200] or product.display_name,
+            description=line.name if line.name and "\n" in line.name else None,
+            vat_category=category or None,
+            vat_rate=rate,
+            seller_item_id=product.default_code or None,
+            standard_id=model.Identifier(product.barcode, "0160") if product.barcode else None,
+            allowances_charges=allowances,
+        )
+
+    # -- VAT ---------------------------------------------------------------------------------------------------------
+    def _einvoice_tax_amounts(self):
+        """The VAT of each (category, rate) as Odoo booked it, in the invoice currency."""
+        sign = -1 if self.move_type in ("out_invoice", "in_refund") else 1
+        amounts = defaultdict(Decimal)
+        for line in self.line_ids.filtered("tax_line_id"):
+            tax = line.tax_line_id
+            rate = decimal(tax.amount, 4).normalize() if tax.einvoice_vat_category != "O" else None
+            amounts[(tax.einvoice_vat_category, rate)] += decimal(sign * line.amount_currency)
+        return dict(amounts)
+
+    def _einvoice_exemptions(self):
+        exemptions = {}
+        for tax in self.invoice_line_ids.tax_ids:
+            if tax.einvoice_exemption_reason or tax.einvoice_exemption_code:
+                exemptions.setdefault(
+                    tax.einvoice_vat_category,
+                    (tax.einvoice_exemption_reason or None, tax.einvoice_exemption_code or None),
+                )
+        return exemptions
+
+    # -- references and payment --------------------------------------------------------------------------------------
+    def _einvoice_notes(self):
+        text = html2plaintext(self.narration or "").strip()
+        return (model.Note(text),) if text else ()
+
+    def _einvoice_preceding_invoices(self):
+        original = self.reversed_entry_id
+        if not original:
+            return ()
+        return (model.PrecedingInvoice(original.name, original.invoice_date),)
+
+    def _einvoice_payment_means(self):
+        bank = self.partner_bank_id
+        if not bank:
+            return (model.PaymentMeans(PAYMENT_NOT_DEFINED),)
+        return (
+            model.PaymentMeans(
+                CREDIT_TRANSFER,
+                account_id=bank.sanitized_acc_number or bank.acc_number,
+                account_name=bank.acc_holder_name or self.company_id.name,
+                bank_id=bank.bank_bic or None,
+                payment_id=self.payment_reference or None,
+            ),
+        )
