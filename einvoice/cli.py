@@ -5,6 +5,7 @@ import os
 import sys
 
 from . import __version__
+from .pl import documents_cli as pl_documents_cli
 from .pl import ksef_cli
 from .ro import anaf_cli, documents_cli
 
@@ -24,6 +25,7 @@ def build_parser():
 
     pl = commands.add_parser("pl", help="Poland: KSeF 2.0")
     pl_commands = pl.add_subparsers(dest="pl_command", required=True, metavar="COMMAND")
+    pl_documents_cli.register(pl_commands)
     ksef_cli.register(pl_commands)
 
     genkey = commands.add_parser("genkey", help="print a new key for encrypting secrets (einvoice_secret_key)")

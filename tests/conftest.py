@@ -1,5 +1,6 @@
 """Shared fixtures: the official artefacts in ../shared (the oracle) and the ANAF samples."""
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +12,21 @@ SHARED = ROOT.parent / "shared"
 CIUS_RO_XSLT = SHARED / "rules" / "cius-ro" / "xslt" / "EN16931-CIUS_RO-UBL-validation.xslt"
 CEN_UNIT_TESTS = SHARED / "rules" / "en16931" / "unit-tests"
 RO_SAMPLES = SHARED / "samples" / "ro"
+FA3_SCHEMA_DIR = SHARED / "rules" / "ksef-fa3" / "faktury" / "schemy" / "FA"
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def official_fa3_schema():
+    """The KSeF simulator and the FA(3) checks use the official schema beside the checkout when it is there."""
+    from einvoice.validation import FA3_XSD_ENV
+
+    if FA3_SCHEMA_DIR.is_dir() and FA3_XSD_ENV not in os.environ:
+        os.environ[FA3_XSD_ENV] = str(FA3_SCHEMA_DIR)
+        yield
+        del os.environ[FA3_XSD_ENV]
+    else:
+        yield
 
 
 def shared_path(path):

@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from ..cli_support import command
 from ..errors import EInvoiceError
 from ..i18n import _
 from .crypto import FileDigest, load_credentials, load_pkcs12
@@ -47,7 +48,7 @@ def register(pl_subparsers):
     for name, help_text, run in commands:
         parser = pl_subparsers.add_parser(name, help=help_text)
         _connection_options(parser)
-        parser.set_defaults(run=_reporting_errors(run))
+        parser.set_defaults(run=command()(run))
         parsers[name] = parser
     parsers["send"].add_argument("files", nargs="+", type=Path, metavar="FILE")
     parsers["send"].add_argument("--offline", action="store_true", help="send invoices issued in offline mode")
@@ -78,17 +79,6 @@ def _connection_options(parser):
 def _env_path(name):
     value = os.environ.get(f"{ENV_PREFIX}{name}")
     return Path(value) if value else None
-
-
-def _reporting_errors(run):
-    def wrapped(args):
-        try:
-            return run(args)
-        except EInvoiceError as error:
-            print(error, file=sys.stderr)
-            return 1
-
-    return wrapped
 
 
 def _login_method(args):

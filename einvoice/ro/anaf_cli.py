@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import EInvoiceError
+from ..cli_support import command
 from ..xmlsafe import parse_xml
 from .anaf import FILTERS, AnafClient, DownloadState, Endpoints, State
 from .oauth import CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM, AnafOAuth, StateSigner, Tokens
@@ -44,11 +44,11 @@ def register(ro_subparsers):
     login = auth_commands.add_parser(
         "login", parents=[oauth_options], help="authorise in a browser, then paste the callback address"
     )
-    login.set_defaults(run=_command(_login))
+    login.set_defaults(run=command()(_login))
     refresh = auth_commands.add_parser("refresh", parents=[oauth_options], help="renew both tokens")
-    refresh.set_defaults(run=_command(_refresh))
+    refresh.set_defaults(run=command()(_refresh))
     status = auth_commands.add_parser("status", parents=[oauth_options], help="token expiry and a test call")
-    status.set_defaults(run=_command(_auth_status))
+    status.set_defaults(run=command()(_auth_status))
 
     send = ro_subparsers.add_parser("send", parents=[common], help="upload an invoice")
     send.add_argument("file", type=Path)
@@ -58,28 +58,28 @@ def register(ro_subparsers):
     send.add_argument("--extern", action="store_true", help="the buyer is not Romanian")
     send.add_argument("--self-billed", action="store_true", help="autofactura")
     send.add_argument("--enforcement", action="store_true", help="executare silita")
-    send.set_defaults(run=_command(_send))
+    send.set_defaults(run=command()(_send))
 
     status = ro_subparsers.add_parser("status", parents=[common], help="state of an upload")
     status.add_argument("index", help="the upload index (index_incarcare)")
-    status.set_defaults(run=_command(_status))
+    status.set_defaults(run=command()(_status))
 
     download = ro_subparsers.add_parser("download", parents=[common], help="save ANAF's signed ZIP of a message")
     download.add_argument("id", help="the download id")
     download.add_argument("--output", type=Path, help="default: ID.zip")
-    download.set_defaults(run=_command(_download))
+    download.set_defaults(run=command()(_download))
 
     messages = ro_subparsers.add_parser("messages", parents=[common], help="list the messages of the last days")
     messages.add_argument("--cif", required=True)
     messages.add_argument("--days", type=int, default=1, choices=range(1, 61), metavar="1..60")
     messages.add_argument("--filter", choices=sorted(FILTERS))
-    messages.set_defaults(run=_command(_messages))
+    messages.set_defaults(run=command()(_messages))
 
     pdf = ro_subparsers.add_parser("pdf", parents=[common], help="ANAF's PDF rendering of an invoice")
     pdf.add_argument("file", type=Path)
     pdf.add_argument("--output", type=Path, help="default: FILE with .pdf")
     pdf.add_argument("--no-validate", action="store_true", help="render without validating (ANAF's /DA)")
-    pdf.set_defaults(run=_command(_pdf))
+    pdf.set_defaults(run=command()(_pdf))
 
 
 # -- auth -------------------------------------------------------------------------------------------------------
@@ -256,15 +256,3 @@ def _env_path(name, default):
 def _fail(message):
     print(message, file=sys.stderr)
     return 1
-
-
-def _command(function):
-    """``function(args)`` with library errors turned into a message on stderr and exit status 1."""
-
-    def run(args):
-        try:
-            return function(args)
-        except EInvoiceError as error:
-            return _fail(str(error))
-
-    return run

@@ -4,16 +4,15 @@ Exit status: 0 when the document has no fatal finding, 1 when it has, 2 when it 
 """
 
 import os
-import sys
 from pathlib import Path
 
 from lxml import etree
 
-from ..errors import EInvoiceError
-from ..i18n import translate
+from ..cli_support import command, report
 from ..validation import official_rules, validate_ubl
 from . import ciusro
 
+UNREADABLE = 2  # exit status of a document that cannot be read at all
 RULES_ENV = "EINVOICE_CIUS_RO_RULES"  # the official compiled XSLT, e.g. EN16931-CIUS_RO-UBL-validation.xslt
 
 
@@ -45,34 +44,12 @@ def register(ro_subparsers):
     convert.set_defaults(run=_convert)
 
 
-def _report(findings, lang):
-    fatal = [finding for finding in findings if finding.fatal]
-    for finding in findings:
-        where = f" ({finding.location})" if finding.location else ""
-        level = "error" if finding.fatal else "warning"
-        print(f"{level}: [{finding.rule}] {translate(finding.message, lang)}{where}")
-    print(f"{len(fatal)} error(s), {len(findings) - len(fatal)} warning(s)")
-    return 1 if fatal else 0
-
-
-def _guarded(function):
-    def run(args):
-        try:
-            return function(args)
-        except (EInvoiceError, OSError) as error:
-            message = translate(error.message, args.lang) if isinstance(error, EInvoiceError) else str(error)
-            print(f"einvoice: {message}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-@_guarded
+@command(failure=UNREADABLE)
 def _check(args):
-    return _report(ciusro.check_document(args.file.read_bytes()), args.lang)
+    return report(ciusro.check_document(args.file.read_bytes()), args.lang)
 
 
-@_guarded
+@command(failure=UNREADABLE)
 def _validate(args):
     data = args.file.read_bytes()
     findings = ciusro.check_document(data)
@@ -82,10 +59,10 @@ def _validate(args):
     if args.rules:
         reported = {finding.rule for finding in findings}
         findings += [finding for finding in official_rules(args.rules).findings(data) if finding.rule not in reported]
-    return _report(findings, args.lang)
+    return report(findings, args.lang)
 
 
-@_guarded
+@command(failure=UNREADABLE)
 def _convert(args):
     result = ciusro.read(args.file.read_bytes())
     # a converted document keeps its faults and they are reported; only wrong arithmetic stops the conversion
@@ -93,4 +70,4 @@ def _convert(args):
     args.output.write_bytes(xml)
     findings = ciusro.check_document(xml)
     print(f"{args.output}: written")
-    return _report(findings, args.lang)
+    return report(findings, args.lang)

@@ -37,6 +37,7 @@ from ..pl.crypto import (
 )
 from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_datetime, parse_datetime
 from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
+from ..validation import ValidationUnavailableError, fa3_schema, xsd_findings
 from ..xmlsafe import UnsafeInputError, parse_xml, read_zip
 from .server import Response, SimServer
 
@@ -63,14 +64,19 @@ def ksef_number(nip, day):
 
 
 def default_validator(xml):
-    """Well-formed XML whose root is an FA(3) ``Faktura``; the official XSD can be plugged in instead."""
+    """What KSeF checks of an invoice: its structure, by the official FA(3) schema when it is configured
+    (``EINVOICE_FA3_XSD_DIR``), else a well-formed FA(3) ``Faktura``. Like KSeF, no arithmetic."""
     try:
         root = parse_xml(xml, what="invoice")
     except UnsafeInputError as error:
         return [str(error)]
     if root.tag != f"{{{FA3_NAMESPACE}}}Faktura":
         return [f"The root element is {root.tag}, not Faktura of FA(3)."]
-    return []
+    try:
+        schema = fa3_schema()
+    except ValidationUnavailableError:
+        return []
+    return [str(finding.message) for finding in xsd_findings(schema, root)]
 
 
 def _text(root, path):

@@ -1,0 +1,80 @@
+"""``einvoice pl check|validate|convert``: FA(3) documents from the command line.
+
+Exit status, as for the Romanian documents: 0 when the document has no fatal finding, 1 when it has, 2 when it
+cannot be read at all.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+from lxml import etree
+
+from ..cli_support import command, report
+from ..model import CORRECTED_INVOICE
+from ..ro import ciusro
+from ..ro.documents_cli import UNREADABLE
+from ..validation import FA3_XSD_ENV, validate_fa3
+from ..xmlsafe import parse_xml
+from . import fa3
+from .model import KOR, PlInvoice
+
+
+def register(pl_subparsers):
+    """Add the document commands to the ``pl`` command group."""
+    check = pl_subparsers.add_parser("check", help="check an FA(3) invoice: NIP, every total, what its kind requires")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=_check)
+
+    validate = pl_subparsers.add_parser("validate", help="check, plus the official FA(3) schema")
+    validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--xsd-dir",
+        type=Path,
+        help=f"folder of the official schema and its bazowe/ imports; default from {FA3_XSD_ENV}",
+    )
+    validate.set_defaults(run=_validate)
+
+    convert = pl_subparsers.add_parser("convert", help="read FA(3), UBL or CII, write FA(3)")
+    convert.add_argument("file", type=Path)
+    convert.add_argument("--to", choices=["fa3"], default="fa3")
+    convert.add_argument("-o", "--output", type=Path, required=True)
+    convert.set_defaults(run=_convert)
+
+
+def _with_polish_kind(invoice):
+    """An EN 16931 credit note or corrected invoice is a correction (KOR) in FA(3), never a VAT invoice, and shows
+    its differences with their signs. The corrected invoices' KSeF numbers are not in UBL or CII, so the checks
+    ask for them."""
+    if "pl" in invoice.extensions or not (invoice.is_credit_note or invoice.type_code == CORRECTED_INVOICE):
+        return invoice
+    if invoice.is_credit_note:
+        invoice = replace(ciusro.negated_invoice(invoice), type_code=CORRECTED_INVOICE)
+    return replace(invoice, extensions={**invoice.extensions, "pl": PlInvoice(kind=KOR)})
+
+
+@command(failure=UNREADABLE)
+def _check(args):
+    return report(fa3.check_document(args.file.read_bytes()), args.lang)
+
+
+@command(failure=UNREADABLE)
+def _validate(args):
+    data = args.file.read_bytes()
+    findings = fa3.check_document(data)
+    findings += validate_fa3(parse_xml(data), args.xsd_dir)
+    return report(findings, args.lang)
+
+
+@command(failure=UNREADABLE)
+def _convert(args):
+    data = args.file.read_bytes()
+    root = parse_xml(data)
+    result = fa3.read(data) if etree.QName(root).namespace == fa3.NS else ciusro.read(data)
+    try:
+        xml = fa3.write(_with_polish_kind(result.invoice))
+    except fa3.Fa3Error as refused:
+        print(f"{args.output}: {refused.translated(args.lang)}")
+        return report(result.findings + refused.findings, args.lang)
+    args.output.write_bytes(xml)
+    print(f"{args.output}: written")
+    return report(fa3.check_document(xml), args.lang)
