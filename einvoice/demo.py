@@ -4,12 +4,16 @@ Romania: the certificate holder authorises the application (OAuth), invoices are
 uploaded, polled and their signed archives downloaded; a rejected invoice shows ANAF's reasons; an upload whose
 answer is lost is resolved by asking ANAF, never by sending again; a supplier invoice arrives in the SPV inbox and is
 read back.
+
+Poland: a KSeF token login, FA(3) invoices sent in an online session with their KSeF numbers and UPO, a duplicate
+answered with the original's number, a lost send answer resolved by its hash, and a supplier's invoice fetched by the
+incremental (high-water-mark) sync.
 """
 
 import secrets
 import time
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,11 +21,15 @@ import requests
 
 from .http import OutcomeUnknownError
 from .model import Address, Identifier, Invoice, Line, Party, PaymentMeans, PrecedingInvoice
+from .pl import fa3
+from .pl.ksef import Authenticator, HighWaterMarkSync, Incoming, KsefClient, KsefTokenLogin, OnlineSession
+from .pl.model import PlInvoice
 from .ro import ciusro
 from .ro.anaf import AnafClient, Endpoints, State, UploadResolver
 from .ro.oauth import AnafOAuth, StateSigner
 from .sim import ManualClock
 from .sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
+from .sim.ksef import KsefSimulator
 
 SELLER_CIF = "18547290"
 CALLBACK = "https://erp.example.ro/einvoice/anaf/callback"
@@ -51,6 +59,7 @@ def run():
         _rejected_invoice(client, clock)
         _lost_answer(anaf, client, clock)
         _inbox(anaf, client)
+    _poland()
     print("\nDemo finished.")
     return 0
 
@@ -181,3 +190,91 @@ def _inbox(anaf, client):
         invoice = ciusro.read(received.document).invoice
         print(f"  {message.kind}: {invoice.seller.name} {invoice.number}, {invoice.totals.payable} {invoice.currency}")
         print(f"    {len(invoice.lines)} line(s); ANAF's signature kept as {received.signature_name}")
+
+
+# -- Poland ----------------------------------------------------------------------------------------------------------
+PL_SELLER = Party(
+    name="Alfa Dystrybucja sp. z o.o.",
+    vat_id="PL5260250274",
+    address=Address("PL", "ul. Marszałkowska 10", city="Warszawa", postal_code="00-590"),
+)
+PL_BUYER = Party(
+    name="Beta Budownictwo S.A.",
+    vat_id="PL7740001454",
+    address=Address("PL", "ul. Długa 5", city="Kraków", postal_code="31-147"),
+)
+
+
+def _pl_invoice(number, lines, seller=PL_SELLER, buyer=PL_BUYER):
+    return Invoice.build(
+        number=number,
+        issue_date=date.today(),
+        due_date=date.today(),
+        type_code="380",
+        currency="PLN",
+        seller=seller,
+        buyer=buyer,
+        payment_means=(PaymentMeans("30", account_id="PL61109010140000071219812874"),),
+        lines=[
+            Line(str(n), Decimal(q), "szt.", Decimal(q) * Decimal(p), Decimal(p), name, "S", Decimal(rate))
+            for n, (q, p, rate, name) in enumerate(lines, start=1)
+        ],
+        extensions={"pl": PlInvoice()},
+    )
+
+
+def _poland():
+    nip = PL_SELLER.vat_id[2:]
+    clock = ManualClock(time.time())
+    with KsefSimulator(clock=clock.datetime) as ksef:
+        client = KsefClient(ksef.url, now=clock.datetime, sleep=clock.advance, clock=clock)
+        step("KSeF: log in with a KSeF token (encrypted for the Ministry's current key)")
+        auth = Authenticator(client, nip, KsefTokenLogin(ksef.issue_ksef_token(nip)))
+        auth.access_token()
+        print(f"  signed in for NIP {nip}; access token until {auth.access.valid_until:%H:%M},")
+        print(f"  refresh token until {auth.refresh_token.valid_until:%Y-%m-%d}")
+
+        step("Send: FA(3) invoices in an online session (AES-256, hashes checked), KSeF numbers and UPO")
+        session = OnlineSession.open(client, auth)
+        invoices = [
+            _pl_invoice("FV/2026/11/0001", [("3", "125.00", "23", "Cement 25 kg"), ("10", "9.90", "8", "Książka")]),
+            _pl_invoice("FV/2026/11/0002", [("1", "4999.00", "23", "Koparka, wynajem")]),
+        ]
+        sent = [session.send(fa3.write(invoice)) for invoice in invoices]
+        clock.advance(5)
+        for invoice, item in zip(invoices, sent, strict=True):
+            status = session.sessions.invoice_status(session.reference_number, item.reference_number)
+            upo = session.sessions.invoice_upo(session.reference_number, item.reference_number)
+            print(f"  {invoice.number}: {invoice.totals.payable} PLN, {status.state}, KSeF number {status.ksef_number}")
+            print(f"    UPO kept byte for byte: {len(upo)} bytes")
+
+        step("Duplicate: the same invoice again is answered with the original's KSeF number")
+        again = OnlineSession.open(client, auth)
+        resent = again.send(fa3.write(invoices[0]))
+        clock.advance(5)
+        status = again.sessions.invoice_status(again.reference_number, resent.reference_number)
+        print(f"  KSeF: {status.state} ({status.code}); original KSeF number {status.ksef_number}")
+
+        step("Lost answer: the invoice reached KSeF, its answer did not reach us")
+        lost = _pl_invoice("FV/2026/11/0003", [("2", "300.00", "23", "Usługa montażu")])
+        xml = fa3.write(lost)
+        ksef.inject("lost", path=r"/sessions/online/.*/invoices$")
+        found = again.send(xml)
+        copies = sum(1 for record in ksef.invoices.values() if record.xml == xml)
+        print(f"  found in the session's invoice list by its hash: {found.recovered}; invoices KSeF holds: {copies}")
+
+        step("Incoming: a supplier's invoice, fetched by the incremental sync from the high-water mark")
+        supplier = Party(
+            name="Gamma Materiały sp. z o.o.",
+            vat_id="PL1132853869",
+            address=Address("PL", "ul. Szkolna 2", city="Radom", postal_code="26-600"),
+        )
+        purchase = _pl_invoice("GM/7781", [("40", "12.35", "23", "Cement 40 kg")], seller=supplier, buyer=PL_SELLER)
+        since = clock.datetime() - timedelta(days=1)
+        ksef.seed_invoice(fa3.write(purchase))
+        clock.advance(120)
+        result = HighWaterMarkSync(Incoming(client, auth)).run(since)
+        for ksef_number, document in result.invoices.items():
+            received = fa3.read(document).invoice
+            print(f"  {ksef_number}: {received.seller.name} {received.number}, {received.totals.payable} PLN")
+        print(f"  next sync from {result.next_from:%Y-%m-%d %H:%M:%S}")

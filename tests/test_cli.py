@@ -22,4 +22,9 @@ def test_demo_runs_end_to_end():
     assert "asked ANAF: found" in out and "state ok" in out
     assert "uploads ANAF received for this invoice: 1 (never sent twice)" in out
     assert "FACTURA PRIMITA: Gama Materiale SRL GM-7781" in out
+    assert out.count(", accepted, KSeF number 5260250274-") == 2
+    assert out.count("UPO kept byte for byte") == 2
+    assert "KSeF: duplicate (440)" in out
+    assert "found in the session's invoice list by its hash: True; invoices KSeF holds: 1" in out
+    assert "Gamma Materiały sp. z o.o. GM/7781, 607.62 PLN" in out
     assert out.rstrip().endswith("Demo finished.")
