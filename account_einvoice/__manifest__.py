@@ -5,13 +5,15 @@
     "category": "Accounting/Localizations/EDI",
     "author": "einvoice contributors",
     "license": "LGPL-3",
-    "depends": ["account"],
+    "depends": ["account", "mail"],
     "external_dependencies": {"python": ["einvoice", "cryptography", "lxml", "requests"]},
     "data": [
         "security/account_einvoice_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "data/uom_data.xml",
         "views/account_einvoice_document_views.xml",
+        "views/account_move_views.xml",
         "views/account_tax_views.xml",
     ],
 }

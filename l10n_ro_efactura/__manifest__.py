@@ -8,5 +8,12 @@
     "countries": ["ro"],
     "depends": ["account_einvoice", "l10n_ro"],
     "external_dependencies": {"python": ["einvoice"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/l10n_ro_efactura_security.xml",
+        "data/ir_cron.xml",
+        "views/account_move_views.xml",
+        "views/l10n_ro_efactura_connection_views.xml",
+    ],
     "post_init_hook": "_post_init_hook",
 }

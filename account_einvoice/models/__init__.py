@@ -1,3 +1,4 @@
+from . import einvoice_secret_mixin
 from . import account_einvoice_document
 from . import account_move
 from . import account_tax

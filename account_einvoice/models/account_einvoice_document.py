@@ -1,4 +1,16 @@
-from odoo import fields, models
+import logging
+
+from odoo import api, fields, models, modules
+
+from einvoice.http import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    PlatformUnavailableError,
+    RateLimitedError,
+    TransportError,
+)
+
+_logger = logging.getLogger(__name__)
 
 STATES = [
     ("to_send", "To send"),
@@ -9,10 +21,18 @@ STATES = [
     ("unknown", "Outcome unknown"),
     ("error", "Error"),
 ]
+# an invoice with a document in one of these states is at the platform, or may be: it is never sent again
+AT_THE_PLATFORM = ("sending", "processing", "accepted", "unknown")
 
 
 class AccountEinvoiceDocument(models.Model):
-    """One attempt to clear an invoice through a national platform; every attempt is kept."""
+    """One attempt to clear an invoice through a national platform; every attempt is kept.
+
+    The platform add-ons implement, per ``platform`` code: ``_<platform>_upload()`` (send, and say what became of
+    it), ``_<platform>_check()`` (ask how a processing document stands) and ``_<platform>_resolve()`` (find out what
+    became of an upload whose answer was lost). Each returns nothing and moves the document on with
+    :meth:`_set_state`; transport problems are raised as the library's typed errors and handled here, once.
+    """
 
     _name = "account.einvoice.document"
     _description = "E-invoice document"
@@ -23,3 +43,106 @@ class AccountEinvoiceDocument(models.Model):
     platform = fields.Selection(selection=[], required=True, help="The national platform this attempt goes through.")
     state = fields.Selection(STATES, required=True, default="to_send", index=True)
     error_message = fields.Text(string="Errors", readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="Document sent", readonly=True, help="The exact XML sent.")
+    response_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="Platform's answer",
+        readonly=True,
+        help="What the platform returned, byte for byte (ANAF's signed archive, KSeF's UPO): the legal original.",
+    )
+    platform_reference = fields.Char(
+        readonly=True, help="The platform's reference of the upload (ANAF upload index, KSeF invoice reference)."
+    )
+    platform_number = fields.Char(
+        readonly=True, help="The platform's number of the result (ANAF download id, KSeF number)."
+    )
+    sent_at = fields.Datetime(readonly=True)
+    next_check_at = fields.Datetime(readonly=True, index=True)
+    check_count = fields.Integer(readonly=True)
+
+    # -- transitions ---------------------------------------------------------------------------------------------
+    def _set_state(self, state, message=None, **values):
+        """Move to ``state`` and say so in the invoice's chatter (with ``message``, the platform's words)."""
+        self.ensure_one()
+        values["state"] = state
+        if state in ("rejected", "error") and message:
+            values["error_message"] = message
+        self.write(values)
+        label = dict(STATES)[state]
+        body = self.env._("E-invoice (%(platform)s): %(state)s.", platform=self._platform_label(), state=label)
+        self.move_id.message_post(body=f"{body} {message}" if message else body)
+        if state in ("rejected", "error", "unknown"):
+            self.move_id._einvoice_ask_for_attention(self, message or label)
+
+    def _platform_label(self):
+        return dict(self._fields["platform"]._description_selection(self.env)).get(self.platform, self.platform)
+
+    def _attach(self, name, content, mimetype):
+        return self.env["ir.attachment"].create(
+            {"name": name, "raw": content, "mimetype": mimetype, "res_model": "account.move", "res_id": self.move_id.id}
+        )
+
+    # -- the queue -------------------------------------------------------------------------------------------------
+    @api.model
+    def _lock_next(self, state, limit, extra=""):
+        """Ids of up to ``limit`` documents in ``state``, locked for this transaction: workers running the queue at
+        once each take other rows (SKIP LOCKED), so no document is handled twice."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"SELECT id FROM account_einvoice_document WHERE state = %s {extra} "  # noqa: S608 - extra is ours
+            "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            [state, limit],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _commit(self):
+        """Make the step durable before the next network call (not inside tests, which roll back)."""
+        if not modules.module.current_test:
+            # the design needs it: "sending" is durable before the platform is called, so nothing is sent twice
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _cron_send(self, limit=50):
+        for document in self._lock_next("to_send", limit):
+            document._send()
+
+    @api.model
+    def _cron_check(self, limit=100):
+        due = "AND (next_check_at IS NULL OR next_check_at <= (now() at time zone 'UTC'))"
+        for document in self._lock_next("processing", limit, due):
+            document._platform_call("check")
+            document._commit()
+
+    @api.model
+    def _cron_resolve(self, limit=50):
+        for document in self._lock_next("unknown", limit):
+            document._platform_call("resolve")
+            document._commit()
+
+    def _send(self):
+        """Upload one document: ``sending`` is committed first, so a crash mid-call leaves a trace that is resolved
+        by asking the platform, never by sending again."""
+        self.ensure_one()
+        self.write({"state": "sending", "sent_at": fields.Datetime.now()})
+        self._commit()
+        self._platform_call("upload")
+        self._commit()
+
+    def _platform_call(self, step):
+        try:
+            getattr(self, f"_{self.platform}_{step}")()
+        except OutcomeUnknownError as error:
+            self._set_state("unknown", error.translated(self.env.lang))
+        except RateLimitedError as error:
+            if step == "upload":  # refused before taking effect: back in the queue
+                self.write({"state": "to_send"})
+            _logger.info("e-invoice %s: %s", self.id, error)
+        except PlatformUnavailableError as error:
+            if step == "upload":
+                self.write({"state": "to_send"})
+            _logger.warning("e-invoice %s: %s", self.id, error)
+        except (AuthenticationError, TransportError) as error:
+            if self.state == "sending":
+                self._set_state("error", error.translated(self.env.lang))
+            else:
+                self.move_id._einvoice_ask_for_attention(self, error.translated(self.env.lang))

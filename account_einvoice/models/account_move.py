@@ -1,11 +1,14 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from odoo import _, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, html2plaintext
 
 from einvoice import model
 from einvoice.rules import Finding
+
+from .account_einvoice_document import AT_THE_PLATFORM, STATES
 
 # what a mapping problem is reported under, beside the official rule ids of the checks
 UNMAPPED_TAX, UNMAPPED_UNIT, UNMAPPED_CATEGORY = "ODOO-TAX", "ODOO-UOM", "ODOO-VAT-CATEGORY"
@@ -23,6 +26,97 @@ def decimal(value, digits=2):
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    einvoice_document_ids = fields.One2many("account.einvoice.document", "move_id", string="E-invoice attempts")
+    einvoice_document_id = fields.Many2one(
+        "account.einvoice.document", compute="_compute_einvoice_document", string="Latest e-invoice attempt"
+    )
+    einvoice_state = fields.Selection(
+        [("not_sent", "Not sent"), *STATES],
+        compute="_compute_einvoice_state",
+        store=True,
+        string="E-invoice",
+        help="Where the latest attempt to clear this invoice through the national platform stands.",
+    )
+
+    @api.depends("einvoice_document_ids")
+    def _compute_einvoice_document(self):
+        for move in self:
+            move.einvoice_document_id = move.einvoice_document_ids.sorted("id")[-1:]
+
+    @api.depends("einvoice_document_ids.state")
+    def _compute_einvoice_state(self):
+        for move in self:
+            move.einvoice_state = move.einvoice_document_ids.sorted("id")[-1:].state or "not_sent"
+
+    # -- sending -----------------------------------------------------------------------------------------------------
+    def _einvoice_platform(self):
+        """The platform that clears this invoice (a country add-on says which), or False."""
+        return False
+
+    def _einvoice_problems(self):
+        """Every reason this invoice cannot be sent as it is, in plain words (mapping, then the platform's checks)."""
+        _invoice, findings = self._einvoice_invoice()
+        return [str(finding) for finding in findings]
+
+    def action_einvoice_send(self):
+        """Queue the invoices for their platform and send them now: every problem of every invoice is shown at once;
+        an invoice already at the platform is never sent again."""
+        problems = []
+        to_send = self.env["account.einvoice.document"]
+        for move in self:
+            platform = move._einvoice_platform()
+            if move.state != "posted" or not move.is_sale_document() or not platform:
+                problems.append(
+                    self.env._(
+                        "%(move)s: only posted customer invoices of a connected company are sent.",
+                        move=move.display_name,
+                    )
+                )
+                continue
+            if move.einvoice_state in AT_THE_PLATFORM:
+                problems.append(self.env._("%(move)s: already sent; it is never sent twice.", move=move.display_name))
+                continue
+            found = move._einvoice_problems()
+            if found:
+                problems.append("\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)]))
+                continue
+            to_send |= self.env["account.einvoice.document"].create({"move_id": move.id, "platform": platform})
+        if problems:
+            raise UserError("\n\n".join(problems))
+        for document in to_send:
+            document._send()
+        return True
+
+    def action_einvoice_check(self):
+        """Ask the platform now how the latest attempt stands (what the crons do unattended)."""
+        for document in self.einvoice_document_id:
+            if document.state in ("processing", "unknown"):
+                document._platform_call("check" if document.state == "processing" else "resolve")
+        return True
+
+    def button_draft(self):
+        accepted = self.filtered(lambda move: move.einvoice_state in AT_THE_PLATFORM)
+        if accepted:
+            raise UserError(
+                self.env._(
+                    "%(moves)s went to the national platform and cannot be reset to draft: correct it with a credit "
+                    "note.",
+                    moves=", ".join(accepted.mapped("display_name")),
+                )
+            )
+        return super().button_draft()
+
+    def _einvoice_ask_for_attention(self, document, message):
+        """An activity for the invoice's responsible (else its creator) when a person must act."""
+        self.ensure_one()
+        user = self.invoice_user_id or self.create_uid
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("E-invoice needs attention"),
+            note=message,
+            user_id=user.id,
+        )
 
     def _einvoice_invoice(self):
         """This customer invoice or credit note as a neutral e-invoice, and what could not be mapped faithfully.
@@ -86,13 +180,13 @@ class AccountMove(models.Model):
 
     # -- lines -----------------------------------------------------------------------------------------------------
     def _einvoice_line(self, line, position, findings):
-        where = _("line %(position)s", position=position)
+        where = self.env._("line %(position)s", position=position)
         taxes = line.tax_ids
         if len(taxes) != 1:
             findings.append(
                 Finding(
                     UNMAPPED_TAX,
-                    _(
+                    self.env._(
                         "%(where)s has %(count)s taxes; an e-invoice line carries exactly one VAT rate.",
                         where=where,
                         count=len(taxes),
@@ -106,7 +200,7 @@ class AccountMove(models.Model):
             findings.append(
                 Finding(
                     UNMAPPED_CATEGORY,
-                    _("The tax %(tax)s has no e-invoice VAT category: set it on the tax.", tax=tax.name),
+                    self.env._("The tax %(tax)s has no e-invoice VAT category: set it on the tax.", tax=tax.name),
                     where,
                 )
             )
@@ -116,7 +210,7 @@ class AccountMove(models.Model):
             findings.append(
                 Finding(
                     UNMAPPED_UNIT,
-                    _("The unit %(unit)s has no UN/ECE code: set it on the unit of measure.", unit=uom.name),
+                    self.env._("The unit %(unit)s has no UN/ECE code: set it on the unit of measure.", unit=uom.name),
                     where,
                 )
             )
@@ -137,7 +231,7 @@ class AccountMove(models.Model):
                     amount=gross_amount - net_amount,
                     base_amount=gross_amount,
                     percent=decimal(line.discount, 4).normalize(),
-                    reason=_("Discount"),
+                    reason=self.env._("Discount"),
                     reason_code=DISCOUNT_REASON_CODE,
                 ),
             )

@@ -3,6 +3,7 @@ from dataclasses import replace
 
 from odoo import models
 
+from einvoice.ro import ciusro
 from einvoice.ro.codes import BUCHAREST, SECTOR_CODES
 
 SECTOR_NUMBER = re.compile(r"sector\s*([1-6])\b", re.IGNORECASE)
@@ -10,6 +11,23 @@ SECTOR_NUMBER = re.compile(r"sector\s*([1-6])\b", re.IGNORECASE)
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    def _einvoice_platform(self):
+        if self.company_id.country_code == "RO" and self.company_id._l10n_ro_efactura_connection():
+            return "ro_efactura"
+        return super()._einvoice_platform()
+
+    def _einvoice_problems(self):
+        """Before anything is uploaded: the mapping, then everything ANAF's rules would refuse, at once."""
+        problems = super()._einvoice_problems()
+        if problems or self._einvoice_platform() != "ro_efactura":
+            return problems
+        invoice, _findings = self._einvoice_invoice()
+        try:
+            ciusro.render(invoice)
+        except ciusro.CiusRoError as refusal:
+            problems += [str(finding) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
+        return problems
 
     def _einvoice_address(self, partner):
         """In Bucharest ANAF wants the city written SECTOR1..SECTOR6 (BR-RO-100): "Sector 3", "sectorul 3",

@@ -1,2 +1,4 @@
 from . import test_cius_ro
 from . import test_install
+from . import test_oauth
+from . import test_send

@@ -3,48 +3,17 @@ import os
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-
 from einvoice.ro import ciusro
 from einvoice.validation import official_rules
+
+from .common import RoEfacturaCommon
 
 OFFICIAL_RULES = os.environ.get("EINVOICE_CIUS_RO_RULES")  # ANAF's compiled Schematron, when the tier has it
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestCiusRo(AccountTestInvoicingCommon):
+class TestCiusRo(RoEfacturaCommon):
     """A Romanian invoice of Odoo written as CIUS-RO: what ANAF accepts, checked by its own rules."""
-
-    @classmethod
-    @AccountTestInvoicingCommon.setup_country("ro")
-    def setUpClass(cls):
-        super().setUpClass()
-        company = cls.company_data["company"]
-        company.partner_id.write(
-            {
-                "vat": "RO18547290",
-                "company_registry": "J40/12345/2015",
-                "street": "Strada Lungă 10",
-                "city": "București, Sector 3",
-                "zip": "030167",
-                "state_id": cls.env.ref("base.RO_B").id,
-            }
-        )
-        cls.customer = cls.env["res.partner"].create(
-            {
-                "name": "Beta Construcții SA",
-                "is_company": True,
-                "vat": "RO14399840",
-                "street": "Bulevardul Eroilor 5",
-                "city": "Cluj-Napoca",
-                "zip": "400129",
-                "state_id": cls.env.ref("base.RO_CJ").id,
-                "country_id": cls.env.ref("base.ro").id,
-            }
-        )
-
-    def tax(self, xmlid):
-        return self.env.ref(f"account.{self.env.company.id}_{xmlid}")
 
     def invoice(self, taxes, amounts=(1000.0, 250.5)):
         move = self.init_invoice("out_invoice", partner=self.customer, amounts=list(amounts), taxes=taxes, post=True)
@@ -60,7 +29,7 @@ class TestCiusRo(AccountTestInvoicingCommon):
         return xml
 
     def test_standard_rate_invoice(self):
-        move, invoice = self.invoice(self.tax("tvac_21"))
+        move, invoice = self.invoice(self.ro_tax("tvac_21"))
         self.assertEqual(invoice.seller.address.subdivision, "RO-B")
         self.assertEqual(invoice.seller.address.city, "SECTOR3")  # written as ANAF wants it
         self.assertEqual(invoice.buyer.address.subdivision, "RO-CJ")
@@ -68,7 +37,7 @@ class TestCiusRo(AccountTestInvoicingCommon):
         self.assert_anaf_accepts(invoice)
 
     def test_reverse_charge(self):
-        tax = self.tax("tvati")
+        tax = self.ro_tax("tvati")
         self.assertEqual((tax.einvoice_vat_category, tax.einvoice_exemption_code), ("AE", "VATEX-EU-AE"))
         _move, invoice = self.invoice(tax)
         self.assertEqual(invoice.vat_breakdown[0].category, "AE")
@@ -88,10 +57,10 @@ class TestCiusRo(AccountTestInvoicingCommon):
 
     def test_reduced_rates_and_a_discount(self):
         move = self.init_invoice(
-            "out_invoice", partner=self.customer, amounts=[99.99, 10.0], taxes=self.tax("tvac_11"), post=False
+            "out_invoice", partner=self.customer, amounts=[99.99, 10.0], taxes=self.ro_tax("tvac_11"), post=False
         )
         move.invoice_line_ids[0].write({"discount": 5, "quantity": 3})
-        move.invoice_line_ids[1].tax_ids = [Command.set(self.tax("tvac_21").ids)]
+        move.invoice_line_ids[1].tax_ids = [Command.set(self.ro_tax("tvac_21").ids)]
         move.action_post()
         invoice, findings = move._einvoice_invoice()
         self.assertEqual(findings, [])

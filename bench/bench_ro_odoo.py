@@ -1,0 +1,270 @@
+"""CIUS-RO of a 200-line posted Odoo invoice: ours against Odoo's own l10n_ro_edi, in one database (target: 5x).
+
+Both writers work on the same ``account.move`` of the same database:
+
+* ours: ``move._einvoice_invoice()`` then ``einvoice.ro.ciusro.render`` -- the XML ``l10n_ro_efactura`` uploads
+  (``account.einvoice.document._ro_efactura_upload``); the renderer's own CIUS-RO checks are part of it;
+* Odoo's: ``env["account.edi.xml.ubl_ro"]._export_invoice(move)`` -- the builder ``l10n_ro_edi`` names for the
+  ``ciusro`` format (``res.partner._get_edi_builder``), constraints included.
+
+Usage, from the repository root::
+
+    .venv/bin/python bench/bench_ro_odoo.py [--lines 200] [--repeat 10] [--keep-db] [--reuse-db]
+
+The script drops and creates the database ``einv_bench_ro`` with ``l10n_ro_efactura`` and ``l10n_ro_edi`` installed
+(``--reuse-db`` keeps an existing one with both installed), then creates a Romanian company on the ``ro`` chart, a
+customer with a VAT number and the posted invoice. Everything it creates inside the database is rolled back; the
+database is dropped at the end unless ``--keep-db`` is given. Each figure is the median of ``--repeat`` runs after
+one warm-up: "warm" keeps Odoo's record cache between runs, "cold" empties it before each run (the database reads
+are then part of the figure). Figures are printed, never asserted. Without an importable Odoo it prints SKIPPED.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "einv_bench_ro"
+MODULES = ["l10n_ro_efactura", "l10n_ro_edi"]
+HTTP_PORT = "8190"
+SELLER_CIF = "18547290"
+TARGET = 5
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+
+def addons_path():
+    import odoo
+
+    paths = [str(ROOT)]
+    for package_dir in odoo.__path__:
+        candidate = Path(package_dir).parent / "addons"
+        if (candidate / "account" / "__manifest__.py").is_file():
+            paths.append(str(candidate))
+    return ",".join(paths)
+
+
+def odoo_options(database):
+    # the XSLT processor of the official rules needs more address space than Odoo's default hard limit allows
+    return [
+        "-d",
+        database,
+        "--addons-path",
+        addons_path(),
+        "--limit-memory-hard",
+        "0",
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        HTTP_PORT,
+        "--max-cron-threads",
+        "0",
+        "--log-level",
+        "warn",
+    ]
+
+
+def database_exists(database):
+    from contextlib import closing
+
+    import odoo.sql_db
+
+    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return bool(cr.fetchone())
+
+
+def drop_database(database):
+    import odoo.service.db
+
+    odoo.service.db.exp_drop(database)
+
+
+def install(database):
+    """A fresh database with both add-ons, by Odoo's own command line (its output is shown only on failure)."""
+    command = [sys.executable, "-m", "odoo", *odoo_options(database), "-i", ",".join(MODULES), "--stop-after-init"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments
+    if done.returncode:
+        print("\n".join((done.stdout + done.stderr).splitlines()[-40:]))
+        raise SystemExit(f"installing {', '.join(MODULES)} into {database} failed")
+    print(f"  database {database}: {', '.join(MODULES)} installed in {time.perf_counter() - started:.0f} s")
+
+
+def romanian_invoice(env, lines):
+    """A company in Bucharest on the Romanian chart, a customer in Cluj and a posted invoice of ``lines`` lines."""
+    from odoo import Command
+
+    romania = env.ref("base.ro")
+    # the chart is loaded just below: no automatic install of the country's other modules on creation
+    company = (
+        env["res.company"]
+        .with_context(chart_template_load=True)
+        .create({"name": "Alfa Distribuție SRL", "country_id": romania.id, "currency_id": romania.currency_id.id})
+    )
+    env["account.chart.template"].try_loading("ro", company=company, install_demo=False)
+    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+    company = company.with_env(env)
+    company.partner_id.write(
+        {
+            "vat": f"RO{SELLER_CIF}",
+            "company_registry": "J40/12345/2015",
+            "street": "Strada Lungă 10",
+            "city": "Sector 3",  # written SECTOR3 by both writers
+            "zip": "030167",
+            "state_id": env.ref("base.RO_B").id,
+        }
+    )
+    customer = env["res.partner"].create(
+        {
+            "name": "Beta Construcții SA",
+            "is_company": True,
+            "vat": "RO14399840",
+            "street": "Bulevardul Eroilor 5",
+            "city": "Cluj-Napoca",
+            "zip": "400129",
+            "state_id": env.ref("base.RO_CJ").id,
+            "country_id": romania.id,
+        }
+    )
+    tax = env.ref(f"account.{company.id}_tvac_21")
+    products = env["product.product"].create(
+        [
+            {
+                "name": f"Articol {n}",
+                "default_code": f"ART-{n:03d}",
+                "uom_id": env.ref("uom.product_uom_unit").id,
+                "list_price": 12.5,
+                "taxes_id": [Command.set(tax.ids)],
+            }
+            for n in range(1, 21)
+        ]
+    )
+    move = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "invoice_date": "2026-11-20",
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": products[n % len(products)].id,
+                        "name": f"Articol {n}",
+                        "quantity": n % 7 + 1,
+                        "price_unit": 12.5 + n % 5,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                )
+                for n in range(1, lines + 1)
+            ],
+        }
+    )
+    move.action_post()
+    return move
+
+
+def summary(xml):
+    """Size, lines and amount due of a UBL invoice: both writers must have written the same invoice."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    lines = root.findall(f"{{{CAC}}}InvoiceLine")
+    payable = root.findtext(f"{{{CAC}}}LegalMonetaryTotal/{{{CBC}}}PayableAmount")
+    return f"{len(xml) / 1024:4.0f} KiB of XML, {len(lines)} lines, {payable} payable"
+
+
+def median_ms(function, repeat, before=None):
+    """The median of ``repeat`` timed calls after one warm-up, in ms; ``before`` runs untimed ahead of each call."""
+    function()
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def measure(env, lines, repeat):
+    from einvoice.ro import ciusro
+
+    move = romanian_invoice(env, lines)
+    env = move.env
+    builder = env["account.edi.xml.ubl_ro"]
+    if move.partner_id._get_edi_builder("ciusro") != builder:
+        raise SystemExit("l10n_ro_edi no longer writes CIUS-RO with account.edi.xml.ubl_ro")
+
+    def ours():
+        invoice, _findings = move._einvoice_invoice()
+        return ciusro.render(invoice)
+
+    def odoos():
+        return builder._export_invoice(move)
+
+    invoice, findings = move._einvoice_invoice()
+    our_xml = ciusro.render(invoice)
+    odoo_xml, odoo_errors = odoos()
+    print(f"  posted invoice {move.name}: {len(move.invoice_line_ids)} lines, {move.amount_total:.2f} RON")
+    print(f"  ours:   {summary(our_xml)}, {len(findings)} mapping findings")
+    print(f"  Odoo's: {summary(odoo_xml)}, {len(odoo_errors)} constraint errors")
+    for error in sorted(odoo_errors):
+        print(f"    Odoo: {error}")
+
+    for label, before in (("warm cache", None), ("cold cache", env.invalidate_all)):
+        our_ms = median_ms(ours, repeat, before)
+        odoo_ms = median_ms(odoos, repeat, before)
+        print(f"  {label}, median of {repeat}:")
+        print(f"    ours   (_einvoice_invoice + ciusro.render):  {our_ms:8.2f} ms")
+        print(f"    Odoo's (account.edi.xml.ubl_ro._export_invoice): {odoo_ms:8.2f} ms")
+        ratio = odoo_ms / our_ms
+        print(f"    ratio Odoo's/ours: {ratio:.1f}x (target {TARGET}x: {'met' if ratio >= TARGET else 'missed'})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200, help="invoice lines (default 200)")
+    parser.add_argument("--repeat", type=int, default=10, help="timed runs of each writer (default 10)")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the database {DATABASE} at the end")
+    parser.add_argument("--reuse-db", action="store_true", help=f"use {DATABASE} as it is when it exists")
+    args = parser.parse_args(argv)
+    try:
+        import odoo.release
+    except ImportError:
+        print("  SKIPPED: Odoo is not importable")
+        return
+    if odoo.release.version_info[0] != 19:
+        print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
+        return
+
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(odoo_options(DATABASE))
+    if not (args.reuse_db and database_exists(DATABASE)):
+        if database_exists(DATABASE):
+            drop_database(DATABASE)
+        install(DATABASE)
+    try:
+        registry = Registry(DATABASE)
+        with registry.cursor() as cr:
+            try:
+                measure(api.Environment(cr, SUPERUSER_ID, {}), args.lines, args.repeat)
+            finally:
+                cr.rollback()
+    finally:
+        if not args.keep_db:
+            drop_database(DATABASE)
+            print(f"  database {DATABASE} dropped")
+
+
+def run():
+    main([])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+import hashlib
+import time
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+
+from einvoice.errors import EInvoiceError
+from einvoice.ro.anaf import AnafClient, Endpoints
+from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
+
+CALLBACK_PATH = "/l10n_ro_efactura/oauth/callback"
+STATE_LIFETIME = 600  # seconds between "Connect to ANAF" and ANAF's answer
+REFRESH_AHEAD = timedelta(days=7)  # tokens are renewed this long before the access token ends
+WARN_AHEAD = timedelta(days=30)  # administrators are told this long before the refresh token ends
+
+ADMIN = "account_einvoice.group_einvoice_admin"
+
+
+class L10nRoEfacturaConnection(models.Model):
+    """Access to ANAF's SPV, authorised once by the holder of the qualified certificate.
+
+    One connection serves every company its holder has SPV rights for; a company with its own holder gets its own.
+    Secrets are stored encrypted and never shown again once entered.
+    """
+
+    _name = "l10n_ro_efactura.connection"
+    _inherit = ["account.einvoice.secret.mixin", "mail.thread", "mail.activity.mixin"]
+    _description = "ANAF connection"
+
+    name = fields.Char(required=True)
+    environment = fields.Selection(
+        [("test", "Test"), ("prod", "Production")],
+        required=True,
+        default="test",
+        tracking=True,
+        help="Test validates invoices without legal effect; production files them.",
+    )
+    base_url = fields.Char(
+        string="Other address", groups=ADMIN, help="Serve every ANAF service from this address (a simulator)."
+    )
+    company_ids = fields.Many2many("res.company", string="Companies served", tracking=True)
+    client_id = fields.Char(groups=ADMIN, tracking=True)
+    client_secret = fields.Char(
+        compute="_compute_client_secret", inverse="_inverse_client_secret", groups=ADMIN, help="Never shown again."
+    )
+    client_secret_encrypted = fields.Char(groups=ADMIN, copy=False)
+    access_token_encrypted = fields.Char(groups=ADMIN, copy=False)
+    refresh_token_encrypted = fields.Char(groups=ADMIN, copy=False)
+    access_expires_at = fields.Datetime(readonly=True, copy=False)
+    refresh_expires_at = fields.Datetime(readonly=True, copy=False)
+    authorised_by = fields.Char(readonly=True, copy=False, help="Who authorised the application at ANAF.")
+    authorised_at = fields.Datetime(readonly=True, copy=False)
+    redirect_uri = fields.Char(
+        compute="_compute_redirect_uri",
+        string="Callback address",
+        help="Register exactly this address as the application's callback at ANAF.",
+    )
+
+    def _compute_redirect_uri(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        for connection in self:
+            connection.redirect_uri = f"{base}{CALLBACK_PATH}"
+
+    # -- OAuth ---------------------------------------------------------------------------------------------------
+    def _oauth(self):
+        self.ensure_one()
+        endpoints = self._endpoints()
+        return AnafOAuth(
+            self.sudo().client_id,
+            self._decrypt(self.sudo().client_secret_encrypted),
+            self.redirect_uri,
+            oauth_url=endpoints.oauth,
+            api_root=endpoints.api_root,
+            clock=self._clock,
+        )
+
+    def _state_signer(self):
+        # a key of its own, derived from the database secret: states cannot be forged from outside
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        key = hashlib.sha256(f"l10n_ro_efactura.oauth:{secret}".encode()).digest()
+        return StateSigner(key, ttl=STATE_LIFETIME, clock=self._clock)
+
+    def action_connect(self):
+        """Send the certificate holder to ANAF; the single-use state names this connection and this user."""
+        self.ensure_one()
+        state = self._state_signer().issue({"connection": self.id, "user": self.env.uid, "db": self.env.cr.dbname})
+        return {"type": "ir.actions.act_url", "url": self._oauth().authorize_url(state), "target": "self"}
+
+    @api.model
+    def _oauth_verify_state(self, state):
+        verified = self._state_signer().verify(state, consume=self.env["l10n_ro_efactura.oauth.nonce"]._consume)
+        payload = verified.payload
+        if payload.get("user") != self.env.uid or payload.get("db") != self.env.cr.dbname:
+            raise EInvoiceError(self.env._("This authorisation was started by another user; start again."))
+        return self.browse(payload["connection"]).exists() or self.browse()
+
+    def _oauth_exchange(self, code):
+        self.ensure_one()
+        self._store_tokens(self._oauth().exchange_code(code), authorised_by=self.env.user.name)
+        self.message_post(body=self.env._("Authorised at ANAF by %(user)s.", user=self.env.user.name))
+
+    @api.depends("client_secret_encrypted")
+    def _compute_client_secret(self):
+        for connection in self:
+            connection.client_secret = False  # write-only: what is stored is never sent back to a browser
+
+    def _inverse_client_secret(self):
+        for connection in self.filtered("client_secret"):
+            connection.client_secret_encrypted = connection._encrypt(connection.client_secret)
+
+    def _store_tokens(self, tokens: Tokens, authorised_by=None):
+        self.ensure_one()
+        values = {
+            "access_token_encrypted": self._encrypt(tokens.access_token),
+            "refresh_token_encrypted": self._encrypt(tokens.refresh_token),
+            "access_expires_at": _naive(tokens.access_expires_at or jwt_expiry(tokens.access_token)),
+            "refresh_expires_at": _naive(tokens.refresh_expires_at or jwt_expiry(tokens.refresh_token)),
+        }
+        if authorised_by:
+            values.update(authorised_by=authorised_by, authorised_at=fields.Datetime.now())
+        self.sudo().write(values)
+
+    @api.model
+    def _cron_refresh_tokens(self):
+        """Renew tokens well before they end; tell the administrators when that fails or when the holder must
+        authorise again (the refresh token itself is ending)."""
+        now = datetime.now()
+        for connection in self.sudo().search([("refresh_token_encrypted", "!=", False)]):
+            if connection.access_expires_at and connection.access_expires_at <= now + REFRESH_AHEAD:
+                try:
+                    refreshed = connection._oauth().refresh(connection._decrypt(connection.refresh_token_encrypted))
+                    connection._store_tokens(refreshed)
+                except EInvoiceError as error:
+                    connection._warn_admins(
+                        self.env._(
+                            "The ANAF tokens could not be renewed: %(error)s", error=error.translated(self.env.lang)
+                        )
+                    )
+                    continue
+            if connection.refresh_expires_at and connection.refresh_expires_at <= now + WARN_AHEAD:
+                connection._warn_admins(
+                    self.env._(
+                        "The ANAF authorisation ends on %(date)s: the certificate holder must connect to ANAF again.",
+                        date=connection.refresh_expires_at.date(),
+                    )
+                )
+
+    def _warn_admins(self, message):
+        admins = self.env.ref("account_einvoice.group_einvoice_admin").all_user_ids.filtered(
+            lambda user: (
+                not user.share and user.active and (not self.company_ids or user.company_ids & self.company_ids)
+            )
+        )
+        for admin in admins[:5]:
+            self.activity_schedule("mail.mail_activity_data_todo", summary=message[:80], note=message, user_id=admin.id)
+        self.message_post(body=message, partner_ids=admins.partner_id.ids)
+
+    def _endpoints(self):
+        self.ensure_one()
+        base_url = self.sudo().base_url
+        return Endpoints.at(base_url, self.environment) if base_url else Endpoints.for_env(self.environment)
+
+    def _anaf_client(self):
+        self.ensure_one()
+        return AnafClient(
+            self._decrypt(self.sudo().access_token_encrypted), endpoints=self._endpoints(), clock=self._clock
+        )
+
+    @staticmethod
+    def _clock():
+        return time.time()
+
+
+def _naive(moment):
+    return moment.replace(tzinfo=None) if moment else False

@@ -1,0 +1,142 @@
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from odoo.tests import HttpCase, TransactionCase, tagged
+
+from einvoice.ro.oauth import Tokens
+from einvoice.sim import ManualClock
+from einvoice.sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
+
+from .common import TupleTimeouts
+
+PUBLIC_URL = "https://erp.example.ro"  # ANAF accepts only https callbacks
+
+
+@tagged("post_install", "-at_install")
+class TestAnafOAuth(TupleTimeouts, HttpCase):
+    """The holder authorises the application at ANAF, through our controller, once and for this user only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clock = ManualClock(datetime.now().timestamp())
+        cls.anaf = AnafSimulator(clock=cls.clock).start()
+        cls.addClassCleanup(cls.anaf.stop)
+        cls.env["ir.config_parameter"].sudo().set_param("web.base.url", PUBLIC_URL)
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.connection = cls.env["l10n_ro_efactura.connection"].create(
+            {
+                "name": "ANAF (simulator)",
+                "base_url": cls.anaf.url,
+                "client_id": DEFAULT_CLIENT_ID,
+                "client_secret": DEFAULT_CLIENT_SECRET,
+                "company_ids": [cls.env.company.id],
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.patch(type(self.connection), "_clock", staticmethod(self.clock))
+        self.authenticate("admin", "admin")
+
+    def anaf_answer(self, user=None):
+        """The callback address ANAF sends the browser to, as a path on this server."""
+        action = self.connection.with_user(user or self.admin).action_connect()
+        self.assertTrue(action["url"].startswith(f"{self.anaf.url}/anaf-oauth2/v1/authorize?"))
+        answer = requests.get(action["url"], params={"approve": "yes"}, allow_redirects=False, timeout=10)
+        location = urlsplit(answer.headers["Location"])
+        self.assertEqual(f"{location.scheme}://{location.netloc}{location.path}", self.connection.redirect_uri)
+        return f"{location.path}?{location.query}"
+
+    def tokens(self):
+        self.connection.invalidate_recordset()
+        return self.connection.sudo().access_token_encrypted
+
+    def test_the_whole_flow_stores_the_tokens_encrypted(self):
+        response = self.url_open(self.anaf_answer())
+        self.assertEqual(response.status_code, 200)
+        token = self.tokens()
+        self.assertTrue(token and token.startswith("einv1:"))
+        self.assertEqual(self.connection.authorised_by, self.admin.name)
+        self.assertGreater(self.connection.refresh_expires_at, datetime.now() + timedelta(days=300))
+        access = self.connection._decrypt(token)
+        self.assertTrue(self.connection._oauth().smoke_test(access))  # ANAF answers with it
+
+    def test_a_forged_state_is_refused(self):
+        path = self.anaf_answer()
+        query = parse_qs(urlsplit(path).query)
+        forged = f"{urlsplit(path).path}?code={query['code'][0]}&state=eyJ4IjoxfQ.forged"
+        response = self.url_open(forged)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("does not come from this server", response.text)
+        self.assertFalse(self.tokens())
+
+    def test_a_replayed_answer_is_refused(self):
+        path = self.anaf_answer()
+        self.assertEqual(self.url_open(path).status_code, 200)
+        self.connection.sudo().access_token_encrypted = False
+        replay = self.url_open(path)
+        self.assertEqual(replay.status_code, 400)
+        self.assertIn("already used", replay.text)
+        self.assertFalse(self.tokens())
+
+    def test_an_answer_started_by_another_user_is_refused(self):
+        other = self.env["res.users"].create(
+            {
+                "name": "Other admin",
+                "login": "other_admin",
+                "password": "other_admin",
+                "group_ids": [(4, self.env.ref("account_einvoice.group_einvoice_admin").id)],
+            }
+        )
+        path = self.anaf_answer(user=other)
+        response = self.url_open(path)  # the admin's session, another user's state
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.tokens())
+
+
+@tagged("post_install", "-at_install")
+class TestTokenRenewal(TupleTimeouts, TransactionCase):
+    """Tokens are renewed unattended before they end; administrators hear about what needs a person."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.anaf = AnafSimulator().start()
+        cls.addClassCleanup(cls.anaf.stop)
+        cls.connection = cls.env["l10n_ro_efactura.connection"].create(
+            {
+                "name": "ANAF (simulator)",
+                "base_url": cls.anaf.url,
+                "client_id": DEFAULT_CLIENT_ID,
+                "client_secret": DEFAULT_CLIENT_SECRET,
+            }
+        )
+        cls.admin = cls.env.ref("base.user_admin")
+
+    def setUp(self):
+        super().setUp()
+        issued = self.anaf.issue_tokens()
+        self.connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
+
+    def test_tokens_are_renewed_a_week_before_the_access_token_ends(self):
+        before = self.connection.access_token_encrypted
+        self.connection.access_expires_at = datetime.now() + timedelta(days=2)
+        self.env["l10n_ro_efactura.connection"]._cron_refresh_tokens()
+        self.assertNotEqual(self.connection.access_token_encrypted, before)
+        self.assertGreater(self.connection.access_expires_at, datetime.now() + timedelta(days=30))
+
+    def test_a_failed_renewal_asks_an_administrator_to_act(self):
+        self.anaf.inject("status", status=400, body=b'{"error":"invalid_grant"}', path="/token")
+        self.connection.access_expires_at = datetime.now() + timedelta(days=2)
+        self.env["l10n_ro_efactura.connection"]._cron_refresh_tokens()
+        activity = self.connection.activity_ids
+        self.assertTrue(activity)
+        self.assertIn("could not be renewed", activity[0].note)
+
+    def test_administrators_are_told_before_the_authorisation_ends(self):
+        self.connection.refresh_expires_at = datetime.now() + timedelta(days=10)
+        self.env["l10n_ro_efactura.connection"]._cron_refresh_tokens()
+        self.assertIn("connect to ANAF again", self.connection.message_ids[0].body)

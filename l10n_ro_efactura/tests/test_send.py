@@ -1,0 +1,123 @@
+from datetime import datetime
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from einvoice.ro.oauth import Tokens
+from einvoice.sim import ManualClock
+from einvoice.sim.anaf import AnafSimulator
+
+from .common import SELLER_CIF, RoEfacturaCommon
+
+
+@tagged("post_install_l10n", "post_install", "-at_install")
+class TestSendToAnaf(RoEfacturaCommon):
+    """Send -> processing -> accepted or rejected, lost answers and secrets, against the ANAF simulator over HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clock = ManualClock(datetime.now().timestamp())
+        cls.anaf = AnafSimulator(cifs=(SELLER_CIF,), processing_seconds=60, clock=cls.clock).start()
+        cls.addClassCleanup(cls.anaf.stop)
+        cls.connection = cls.env["l10n_ro_efactura.connection"].create(
+            {"name": "ANAF (simulator)", "base_url": cls.anaf.url, "company_ids": [cls.env.company.id]}
+        )
+        issued = cls.anaf.issue_tokens()
+        cls.connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
+
+    def setUp(self):
+        super().setUp()
+        self.anaf.requests.clear()
+        self.anaf.clear_faults()
+        self.patch(type(self.connection), "_clock", staticmethod(self.clock))
+
+    def document(self, move):
+        return move.einvoice_document_id
+
+    def test_sent_processed_and_accepted_with_anafs_signed_archive(self):
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        document = self.document(move)
+        self.assertEqual((document.state, move.einvoice_state), ("processing", "processing"))
+        upload = self.anaf.uploads[document.platform_reference]
+        self.assertEqual(upload.xml, document.attachment_id.raw)  # the exact XML sent is kept
+        move.action_einvoice_check()
+        self.assertEqual(document.state, "processing")  # ANAF is still processing
+        self.clock.advance(61)
+        move.action_einvoice_check()
+        self.assertEqual(document.state, "accepted")
+        archive = document.response_attachment_id.raw
+        self.assertTrue(archive.startswith(b"PK"))
+        again = self.connection._anaf_client().download(document.platform_number)
+        self.assertEqual(archive, again.archive)  # byte for byte
+        self.assertIn("Accepted", move.message_ids[0].body)
+
+    def test_nok_shows_anafs_reasons_and_the_invoice_can_be_sent_again(self):
+        self.anaf.validator = lambda xml: ["E: validari globale SCHEMATRON eroare: [BR-RO-999]-Motivul ANAF"]
+        self.addCleanup(setattr, self.anaf, "validator", type(self.anaf).__init__.__kwdefaults__["validator"])
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.clock.advance(61)
+        move.action_einvoice_check()
+        rejected = self.document(move)
+        self.assertEqual(rejected.state, "rejected")
+        self.assertIn("[BR-RO-999]-Motivul ANAF", rejected.error_message)
+        self.assertTrue(move.activity_ids)  # somebody is asked to look at it
+        self.anaf.validator = lambda xml: []
+        move.action_einvoice_send()
+        self.assertEqual(len(move.einvoice_document_ids), 2)  # history kept: a new attempt
+        self.assertEqual(self.document(move).state, "processing")
+
+    def test_a_lost_upload_answer_is_resolved_with_exactly_one_upload(self):
+        self.anaf.inject("lost", path="/upload")
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        document = self.document(move)
+        self.assertEqual(document.state, "unknown")
+        with self.assertRaisesRegex(UserError, "never sent twice"):
+            move.action_einvoice_send()
+        self.clock.advance(180)
+        self.env["account.einvoice.document"]._cron_resolve()
+        self.assertEqual(document.state, "accepted")
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+
+    def test_an_accepted_invoice_is_never_sent_again_nor_reset_to_draft(self):
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.clock.advance(61)
+        move.action_einvoice_check()
+        with self.assertRaisesRegex(UserError, "never sent twice"):
+            move.action_einvoice_send()
+        with self.assertRaisesRegex(UserError, "credit note"):
+            move.button_draft()
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+
+    def test_every_problem_is_shown_before_anything_is_uploaded(self):
+        nowhere = self.customer.copy({"state_id": False, "street": False})
+        move = self.posted_invoice(partner=nowhere)
+        with self.assertRaises(UserError) as caught:
+            move.action_einvoice_send()
+        self.assertIn("[BR-RO-082]", str(caught.exception))  # no street
+        self.assertIn("[BR-RO-111]", str(caught.exception))  # no county
+        self.assertEqual(self.anaf.uploads_recorded(), [])
+
+    def test_secrets_are_encrypted_and_only_for_administrators(self):
+        self.connection.client_secret = "client-secret-from-anaf"
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT client_secret_encrypted, access_token_encrypted FROM l10n_ro_efactura_connection WHERE id = %s",
+            [self.connection.id],
+        )
+        secret, token = self.env.cr.fetchone()
+        self.assertTrue(secret.startswith("einv1:") and "client-secret" not in secret)
+        self.assertTrue(token.startswith("einv1:"))
+        self.connection.invalidate_recordset(["client_secret"])
+        self.assertFalse(self.connection.client_secret)  # write-only: a form never gets it back
+        self.assertEqual(self.connection._decrypt(secret), "client-secret-from-anaf")
+        clerk = new_test_user(self.env, login="ro_clerk", groups="account.group_account_invoice")
+        with self.assertRaises(AccessError):
+            self.connection.with_user(clerk).read(["name"])
+        move = self.posted_invoice()
+        move.with_user(clerk).action_einvoice_send()  # a clerk sends without seeing any secret
+        self.assertEqual(move.einvoice_state, "processing")
