@@ -16,4 +16,5 @@
         "views/l10n_ro_efactura_connection_views.xml",
     ],
     "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
 }

@@ -175,7 +175,13 @@ class Tier:
         print("Scenario 1: our add-ons together, next to Odoo's native e-invoicing modules", flush=True)
         together = self.db("together")
         if self.duplicate(base, together) is not None:
+            native_crons = (
+                "select count(*) from ir_cron c join ir_model_data d on d.model = 'ir.cron' and d.res_id = c.id "
+                "where d.module = 'l10n_ro_edi' and c.active"
+            )
+            running = self.sql(together, native_crons)
             self.install(together, OURS, label="install + tests", test_modules=OURS)
+            self.check(self.sql(together, native_crons) == "0", "Odoo's e-Factura crons paused while ours is installed")
             native_after = self.module_states(together, NATIVE)
             self.check(native_after == native, "native modules unchanged", f"{native} -> {native_after}")
             self.uninstall(together, OURS, label="uninstall ours")
@@ -189,6 +195,7 @@ class Tier:
                 f"states={states} xmlids={left} table={table}",
             )
             self.check(self.module_states(together, NATIVE) == native, "native modules still installed after uninstall")
+            self.check(self.sql(together, native_crons) == running, "Odoo's e-Factura crons restored after uninstall")
 
         for module, country in (("l10n_ro_efactura", "ro"), ("l10n_pl_ksef", "pl")):
             print(f"Scenario 2/{country}: {module} alone, without Odoo's native e-invoicing modules", flush=True)

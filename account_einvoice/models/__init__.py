@@ -3,3 +3,4 @@ from . import account_einvoice_document
 from . import account_move
 from . import account_tax
 from . import uom_uom
+from . import account_move_send

@@ -59,34 +59,52 @@ class AccountMove(models.Model):
         _invoice, findings = self._einvoice_invoice()
         return [str(finding) for finding in findings]
 
+    def _einvoice_sendable(self, platform):
+        """Whether ``platform`` would take this invoice now (what the Send wizard offers by default)."""
+        self.ensure_one()
+        return (
+            self.state == "posted"
+            and self.is_sale_document()
+            and self._einvoice_platform() == platform
+            and self.einvoice_state not in AT_THE_PLATFORM
+        )
+
+    def _einvoice_refusal(self):
+        """Why this invoice cannot be sent now, in plain words; empty when it can."""
+        self.ensure_one()
+        if self.state != "posted" or not self.is_sale_document() or not self._einvoice_platform():
+            return [self.env._("Only posted customer invoices of a connected company are sent.")]
+        if self.einvoice_state in AT_THE_PLATFORM:
+            return [self.env._("Already sent; an invoice is never sent twice.")]
+        return self._einvoice_problems()
+
+    def _einvoice_queue(self):
+        """A new attempt for each invoice (the caller made sure they may be sent)."""
+        return self.env["account.einvoice.document"].create(
+            [{"move_id": move.id, "platform": move._einvoice_platform()} for move in self]
+        )
+
     def action_einvoice_send(self):
-        """Queue the invoices for their platform and send them now: every problem of every invoice is shown at once;
-        an invoice already at the platform is never sent again."""
+        """Send the invoices to their platform now: every problem of every invoice is shown at once; an invoice
+        already at the platform is never sent again."""
         problems = []
-        to_send = self.env["account.einvoice.document"]
         for move in self:
-            platform = move._einvoice_platform()
-            if move.state != "posted" or not move.is_sale_document() or not platform:
-                problems.append(
-                    self.env._(
-                        "%(move)s: only posted customer invoices of a connected company are sent.",
-                        move=move.display_name,
-                    )
-                )
-                continue
-            if move.einvoice_state in AT_THE_PLATFORM:
-                problems.append(self.env._("%(move)s: already sent; it is never sent twice.", move=move.display_name))
-                continue
-            found = move._einvoice_problems()
+            found = move._einvoice_refusal()
             if found:
                 problems.append("\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)]))
-                continue
-            to_send |= self.env["account.einvoice.document"].create({"move_id": move.id, "platform": platform})
         if problems:
             raise UserError("\n\n".join(problems))
-        for document in to_send:
+        for document in self._einvoice_queue():
             document._send()
         return True
+
+    def action_einvoice_download(self):
+        """The platform's answer of the latest attempt (ANAF's signed archive, KSeF's UPO), byte for byte."""
+        self.ensure_one()
+        answer = self.einvoice_document_id.response_attachment_id
+        if not answer:
+            raise UserError(self.env._("The platform has not answered this invoice yet."))
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{answer.id}?download=true", "target": "download"}
 
     def action_einvoice_check(self):
         """Ask the platform now how the latest attempt stands (what the crons do unattended)."""
@@ -110,10 +128,13 @@ class AccountMove(models.Model):
     def _einvoice_ask_for_attention(self, document, message):
         """An activity for the invoice's responsible (else its creator) when a person must act."""
         self.ensure_one()
+        summary = self.env._("E-invoice needs attention")
+        if self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            return  # one open reminder is enough; the chatter keeps every event
         user = self.invoice_user_id or self.create_uid
         self.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=self.env._("E-invoice needs attention"),
+            summary=summary,
             note=message,
             user_id=user.id,
         )

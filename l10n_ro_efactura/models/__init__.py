@@ -4,3 +4,4 @@ from . import l10n_ro_efactura_connection
 from . import l10n_ro_efactura_oauth_nonce
 from . import res_company
 from . import template_ro
+from . import account_move_send

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import fields, models
 
+from einvoice.http import AuthenticationError
 from einvoice.ro import ciusro
 from einvoice.ro.anaf import State, UploadResolver
 
@@ -16,7 +17,16 @@ class AccountEinvoiceDocument(models.Model):
     )
 
     def _ro_efactura_client(self):
-        return self.company_id._l10n_ro_efactura_connection()._anaf_client()
+        connection = self.company_id._l10n_ro_efactura_connection()
+        if not connection:
+            raise AuthenticationError(
+                self.env._(
+                    "%(company)s is not connected to ANAF: an administrator connects it in Accounting > "
+                    "Configuration > RO e-Factura.",
+                    company=self.company_id.display_name,
+                )
+            )
+        return connection._anaf_client()
 
     def _ro_efactura_upload(self):
         move = self.move_id

@@ -1,4 +1,5 @@
 from . import test_cius_ro
+from . import test_coexistence
 from . import test_install
 from . import test_oauth
 from . import test_send

@@ -121,3 +121,51 @@ class TestSendToAnaf(RoEfacturaCommon):
         move = self.posted_invoice()
         move.with_user(clerk).action_einvoice_send()  # a clerk sends without seeing any secret
         self.assertEqual(move.einvoice_state, "processing")
+
+    def test_the_send_wizard_sends_to_anaf(self):
+        move = self.posted_invoice()
+        wizard = self.env["account.move.send.wizard"].with_context(active_model="account.move", active_ids=move.ids)
+        wizard = wizard.create({})
+        self.assertIn("einvoice_ro_efactura", wizard.extra_edis)  # offered and ticked for a Romanian invoice
+        self.assertNotIn("ro_edi", wizard.extra_edi_checkboxes or {})  # one path to ANAF
+        wizard.action_send_and_print()
+        self.assertEqual(move.einvoice_state, "processing")
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+        wizard = self.env["account.move.send.wizard"].with_context(active_model="account.move", active_ids=move.ids)
+        self.assertNotIn("einvoice_ro_efactura", wizard.create({}).extra_edis or {})  # not offered twice
+
+    def test_the_list_action_sends_the_selection_and_shows_every_problem_first(self):
+        good = self.posted_invoice()
+        other = self.posted_invoice(partner=self.customer.copy({"state_id": False}))  # no county
+        action = self.env.ref("account_einvoice.action_einvoice_send_selected")
+        with self.assertRaisesRegex(UserError, other.name):
+            action.with_context(active_model="account.move", active_ids=(good | other).ids).run()
+        self.assertEqual(self.anaf.uploads_recorded(), [])  # nothing went while one invoice had a problem
+        action.with_context(active_model="account.move", active_ids=good.ids).run()
+        self.assertEqual(good.einvoice_state, "processing")
+
+    def test_the_signed_archive_is_downloaded_as_received(self):
+        move = self.posted_invoice()
+        with self.assertRaisesRegex(UserError, "not answered"):
+            move.action_einvoice_download()
+        move.action_einvoice_send()
+        self.clock.advance(61)
+        move.action_einvoice_check()
+        action = move.action_einvoice_download()
+        self.assertEqual(
+            action["url"], f"/web/content/{move.einvoice_document_id.response_attachment_id.id}?download=true"
+        )
+
+    def test_without_a_connection_the_cron_asks_once_and_does_not_stop(self):
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.connection.company_ids = False
+        self.clock.advance(61)
+        documents = self.env["account.einvoice.document"]
+        self.patch(type(documents), "_commit", lambda self: None)
+        move.einvoice_document_id.next_check_at = False
+        documents._cron_check()
+        documents._cron_check()
+        self.assertEqual(move.einvoice_state, "processing")  # still followed, nothing lost
+        attention = move.activity_ids.filtered(lambda activity: "not connected to ANAF" in (activity.note or ""))
+        self.assertEqual(len(attention), 1)
