@@ -15,5 +15,6 @@
         "views/account_einvoice_document_views.xml",
         "views/account_move_views.xml",
         "views/account_tax_views.xml",
+        "views/res_config_settings_views.xml",
     ],
 }

@@ -14,7 +14,13 @@
         "data/ir_cron.xml",
         "views/account_move_views.xml",
         "views/l10n_ro_efactura_connection_views.xml",
+        "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "l10n_ro_efactura/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "_post_init_hook",
     "uninstall_hook": "_uninstall_hook",
 }

@@ -37,6 +37,7 @@ from einvoice.ro.anaf import (
     parse_status_answer,
     parse_upload_answer,
     strip_schema_location,
+    upload_standard,
 )
 from einvoice.sim import ManualClock
 from einvoice.sim.anaf import AnafSimulator
@@ -599,3 +600,10 @@ def test_the_token_can_be_a_callable(sim, clock):
     assert sim.requests_to("stareMesaj")[0].headers["Authorization"] == f"Bearer {issued[0]}"
     client.validate(INVOICE)
     assert "Authorization" not in sim.requests_to("validare")[0].headers  # the public service gets no token
+
+
+def test_the_upload_standard_follows_the_document():
+    assert upload_standard(CREDIT_NOTE) == "CN"
+    assert upload_standard(INVOICE) == "UBL"
+    with pytest.raises(UnsafeInputError):
+        upload_standard(b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><Invoice>&e;</Invoice>")

@@ -4,3 +4,5 @@ from . import account_move
 from . import account_tax
 from . import uom_uom
 from . import account_move_send
+from . import res_company
+from . import res_config_settings

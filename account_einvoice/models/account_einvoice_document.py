@@ -21,6 +21,7 @@ STATES = [
     ("unknown", "Outcome unknown"),
     ("error", "Error"),
 ]
+DUE = "AND (next_check_at IS NULL OR next_check_at <= (now() at time zone 'UTC'))"
 # an invoice with a document in one of these states is at the platform, or may be: it is never sent again
 AT_THE_PLATFORM = ("sending", "processing", "accepted", "unknown")
 
@@ -103,13 +104,12 @@ class AccountEinvoiceDocument(models.Model):
 
     @api.model
     def _cron_send(self, limit=50):
-        for document in self._lock_next("to_send", limit):
+        for document in self._lock_next("to_send", limit, DUE):
             document._send()
 
     @api.model
     def _cron_check(self, limit=100):
-        due = "AND (next_check_at IS NULL OR next_check_at <= (now() at time zone 'UTC'))"
-        for document in self._lock_next("processing", limit, due):
+        for document in self._lock_next("processing", limit, DUE):
             document._platform_call("check")
             document._commit()
 

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -49,7 +50,16 @@ class AccountMove(models.Model):
         for move in self:
             move.einvoice_state = move.einvoice_document_ids.sorted("id")[-1:].state or "not_sent"
 
+    einvoice_self_billing = fields.Boolean(related="journal_id.is_self_billing", string="Self-billing journal")
+
     # -- sending -----------------------------------------------------------------------------------------------------
+    def _einvoice_self_billed(self):
+        """A bill this company issues itself in its supplier's name (self-billing): it goes out like a sale."""
+        return self.move_type == "in_invoice" and self.journal_id.is_self_billing
+
+    def _einvoice_is_outgoing(self):
+        return self.is_sale_document() or self._einvoice_self_billed()
+
     def _einvoice_platform(self):
         """The platform that clears this invoice (a country add-on says which), or False."""
         return False
@@ -64,7 +74,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         return (
             self.state == "posted"
-            and self.is_sale_document()
+            and self._einvoice_is_outgoing()
             and self._einvoice_platform() == platform
             and self.einvoice_state not in AT_THE_PLATFORM
         )
@@ -72,17 +82,61 @@ class AccountMove(models.Model):
     def _einvoice_refusal(self):
         """Why this invoice cannot be sent now, in plain words; empty when it can."""
         self.ensure_one()
-        if self.state != "posted" or not self.is_sale_document() or not self._einvoice_platform():
+        if self.state != "posted" or not self._einvoice_is_outgoing() or not self._einvoice_platform():
             return [self.env._("Only posted customer invoices of a connected company are sent.")]
         if self.einvoice_state in AT_THE_PLATFORM:
             return [self.env._("Already sent; an invoice is never sent twice.")]
         return self._einvoice_problems()
 
-    def _einvoice_queue(self):
-        """A new attempt for each invoice (the caller made sure they may be sent)."""
+    def _einvoice_queue(self, due=None):
+        """A new attempt for each invoice (the caller made sure they may be sent); the scheduler sends it from
+        ``due`` on (at once when not given)."""
         return self.env["account.einvoice.document"].create(
-            [{"move_id": move.id, "platform": move._einvoice_platform()} for move in self]
+            [{"move_id": move.id, "platform": move._einvoice_platform(), "next_check_at": due} for move in self]
         )
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        for move in posted.filtered(lambda m: m.company_id.einvoice_send_mode == "posting" and m._einvoice_platform()):
+            problems = move._einvoice_refusal()
+            if problems:
+                move._einvoice_ask_for_attention(None, "\n".join(problems))
+                continue
+            move._einvoice_queue(due=fields.Datetime.now() + timedelta(days=move.company_id.einvoice_hold_days))
+        return posted
+
+    def _einvoice_deadline(self):
+        """The last day the law allows for clearing this invoice, or False (a country add-on says)."""
+        return False
+
+    @api.model
+    def _cron_einvoice_deadlines(self, warn_days=1):
+        """Somebody is asked to act on every invoice still not at its platform when the legal deadline is near."""
+        moves = self.search(
+            [
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("einvoice_state", "in", ("not_sent", "to_send", "rejected", "error")),
+                ("invoice_date", ">=", fields.Date.today() - timedelta(days=60)),
+            ]
+        )
+        horizon = fields.Date.today() + timedelta(days=warn_days)
+        for move in moves:
+            deadline = move._einvoice_deadline()
+            if deadline and deadline <= horizon:
+                move._einvoice_ask_for_attention(
+                    None,
+                    self.env._(
+                        "%(move)s must reach %(platform)s by %(deadline)s and has not yet.",
+                        move=move.display_name,
+                        platform=move._einvoice_platform_label(),
+                        deadline=fields.Date.to_string(deadline),
+                    ),
+                )
+
+    def _einvoice_platform_label(self):
+        platforms = dict(self.env["account.einvoice.document"]._fields["platform"]._description_selection(self.env))
+        return platforms.get(self._einvoice_platform(), "")
 
     def action_einvoice_send(self):
         """Send the invoices to their platform now: every problem of every invoice is shown at once; an invoice
@@ -115,6 +169,8 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         accepted = self.filtered(lambda move: move.einvoice_state in AT_THE_PLATFORM)
+        if not accepted:  # queued attempts never left: they go, the corrected invoice is queued again when posted
+            self.einvoice_document_ids.filtered(lambda document: document.state == "to_send").sudo().unlink()
         if accepted:
             raise UserError(
                 self.env._(
@@ -150,6 +206,9 @@ class AccountMove(models.Model):
         findings = []
         product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         lines = [self._einvoice_line(line, position, findings) for position, line in enumerate(product_lines, start=1)]
+        seller, buyer = self.company_id.partner_id, self.commercial_partner_id
+        if self._einvoice_self_billed():  # issued by us in the supplier's name: the supplier is the seller
+            seller, buyer = buyer, seller
         company_currency = self.company_id.currency_id
         foreign = self.currency_id != company_currency
         invoice = model.Invoice.build(
@@ -160,11 +219,13 @@ class AccountMove(models.Model):
             number=self.name,
             issue_date=self.invoice_date,
             due_date=self.invoice_date_due,
-            type_code=MOVE_TYPE_CODES.get(self.move_type),
+            type_code=model.SELF_BILLED_INVOICE
+            if self._einvoice_self_billed()
+            else MOVE_TYPE_CODES.get(self.move_type),
             currency=self.currency_id.name,
             tax_currency=company_currency.name if foreign else None,
-            seller=self._einvoice_party(self.company_id.partner_id),
-            buyer=self._einvoice_party(self.commercial_partner_id),
+            seller=self._einvoice_party(seller),
+            buyer=self._einvoice_party(buyer),
             buyer_reference=self.ref or None,
             notes=self._einvoice_notes(),
             preceding_invoices=self._einvoice_preceding_invoices(),

@@ -22,7 +22,7 @@ class AccountMoveSend(models.AbstractModel):
     def _einvoice_selected(self, invoice_data):
         return any(edi.startswith(EDI_PREFIX) for edi in invoice_data.get("extra_edis") or ())
 
-    def _call_web_service_after_invoice_pdf_render(self, invoices_data):
+    def _call_web_service_after_invoice_pdf_render(self, invoices_data):  # pylint: disable=missing-return
         # EXTENDS 'account'
         super()._call_web_service_after_invoice_pdf_render(invoices_data)
         for invoice, invoice_data in invoices_data.items():

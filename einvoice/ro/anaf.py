@@ -638,6 +638,11 @@ def _document_type(xml):
     return "FCN" if root.tag.endswith("}CreditNote") else "FACT1"
 
 
+def upload_standard(xml):
+    """The ``standard`` an upload of ``xml`` declares: ``CN`` for a UBL credit note, else ``UBL``."""
+    return "CN" if _document_type(xml) == "FCN" else "UBL"
+
+
 def strip_schema_location(xml):
     """``xml`` without ``xsi:schemaLocation`` attributes (ANAF's firewall rejects relative ones)."""
     return re.sub(rb'\s+xsi:schemaLocation\s*=\s*("[^"]*"|\'[^\']*\')', b"", xml)

@@ -5,3 +5,4 @@ from . import l10n_ro_efactura_oauth_nonce
 from . import res_company
 from . import template_ro
 from . import account_move_send
+from . import res_config_settings

@@ -3,8 +3,7 @@ from datetime import datetime, timedelta, timezone
 from odoo import fields, models
 
 from einvoice.http import AuthenticationError
-from einvoice.ro import ciusro
-from einvoice.ro.anaf import State, UploadResolver
+from einvoice.ro.anaf import State, UploadResolver, upload_standard
 
 CHECK_DELAYS = (1, 2, 5, 10, 30, 60, 120, 240)  # minutes between status questions: within ANAF's daily limits
 
@@ -30,16 +29,22 @@ class AccountEinvoiceDocument(models.Model):
 
     def _ro_efactura_upload(self):
         move = self.move_id
-        invoice, _findings = move._einvoice_invoice()
-        xml = ciusro.render(invoice)
+        xml = move._l10n_ro_efactura_xml()
         self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_cius_ro.xml", xml, "application/xml")
         buyer = move.commercial_partner_id
-        result = self._ro_efactura_client().upload(
+        client = self._ro_efactura_client()
+        if self.company_id.l10n_ro_efactura_validate_first:
+            validation = client.validate(xml)
+            if not validation.valid:
+                self._set_state("rejected", "\n".join(validation.messages))
+                return
+        result = client.upload(
             xml,
             self.company_id._l10n_ro_efactura_cif(),
-            standard="CN" if invoice.is_credit_note else "UBL",
-            b2c=not buyer.is_company,
-            extern=bool(buyer.country_id) and buyer.country_id.code != "RO",
+            standard=upload_standard(xml),
+            b2c=not move._einvoice_self_billed() and not buyer.is_company,
+            extern=not move._einvoice_self_billed() and bool(buyer.country_id) and buyer.country_id.code != "RO",
+            self_billed=move._einvoice_self_billed(),
         )
         if result.accepted:
             self._set_state("processing", platform_reference=result.index, next_check_at=self._next_check())

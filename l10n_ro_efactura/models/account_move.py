@@ -1,13 +1,19 @@
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 from odoo import models
+from odoo.exceptions import UserError
 
+from einvoice import model
 from einvoice.ro import ciusro
 from einvoice.ro.codes import BUCHAREST, SECTOR_CODES
 
 # l10n_ro_edi's states of an invoice that went to ANAF -> ours
 ODOO_EDI_STATES = {"invoice_sent": "processing", "invoice_validated": "accepted", "invoice_not_indexed": "unknown"}
+DEADLINE_WORKING_DAYS = 5  # ANAF must receive a B2B invoice within 5 working days of its date
+CNP = re.compile(r"[1-9]\d{12}")  # a Romanian personal numeric code
+NO_CNP = "0000000000000"  # what ANAF accepts for a person who did not give a CNP
 SECTOR_NUMBER = re.compile(r"sector\s*([1-6])\b", re.IGNORECASE)
 
 
@@ -18,6 +24,17 @@ class AccountMove(models.Model):
         if self.company_id.country_code == "RO" and self.company_id._l10n_ro_efactura_connection():
             return "ro_efactura"
         return super()._einvoice_platform()
+
+    def _einvoice_deadline(self):
+        """ANAF must have the invoice within 5 working days of its date (weekends skipped; public holidays are not
+        known here, so the warning comes a little early around them, never late)."""
+        if self._einvoice_platform() != "ro_efactura" or not self.invoice_date:
+            return super()._einvoice_deadline()
+        day, left = self.invoice_date, DEADLINE_WORKING_DAYS
+        while left:
+            day += timedelta(days=1)
+            left -= day.weekday() < 5
+        return day
 
     def _einvoice_refusal(self):
         self._l10n_ro_efactura_carry_over()
@@ -49,12 +66,42 @@ class AccountMove(models.Model):
         problems = super()._einvoice_problems()
         if problems or self._einvoice_platform() != "ro_efactura":
             return problems
-        invoice, _findings = self._einvoice_invoice()
         try:
-            ciusro.render(invoice)
+            self._l10n_ro_efactura_xml()
         except ciusro.CiusRoError as refusal:
             problems += [str(finding) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
         return problems
+
+    def _einvoice_party(self, partner):
+        """A person buying (B2C) is identified by the CNP when it was given (in the VAT or company ID field), else
+        by the thirteen zeros ANAF accepts in its place."""
+        party = super()._einvoice_party(partner)
+        person = partner.commercial_partner_id
+        if person.is_company or party.vat_id or party.legal_id:
+            return party
+        cnp = party.tax_registration_id if CNP.fullmatch(party.tax_registration_id or "") else None
+        return replace(
+            party,
+            tax_registration_id=None if cnp else party.tax_registration_id,
+            legal_id=model.Identifier(cnp or NO_CNP),
+        )
+
+    def _l10n_ro_efactura_xml(self):
+        """The CIUS-RO XML of this invoice, as uploaded (raises :class:`ciusro.CiusRoError` with every finding)."""
+        invoice, _findings = self._einvoice_invoice()
+        return ciusro.render(invoice, credit_note_as_invoice=self.company_id.l10n_ro_efactura_credit_note_as_invoice)
+
+    def action_l10n_ro_efactura_pdf(self):
+        """ANAF's own rendering of the XML sent, as a PDF attached to the invoice."""
+        self.ensure_one()
+        document = self.einvoice_document_id
+        if not document.attachment_id:
+            raise UserError(self.env._("Send the invoice to ANAF first."))
+        result = document._ro_efactura_client().to_pdf(document.attachment_id.raw)
+        if not result.pdf:
+            raise UserError("\n".join([self.env._("ANAF could not render the invoice:"), *result.messages]))
+        pdf = document._attach(f"{self.name.replace('/', '_')}_anaf.pdf", result.pdf, "application/pdf")
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{pdf.id}?download=true", "target": "download"}
 
     def _einvoice_address(self, partner):
         """In Bucharest ANAF wants the city written SECTOR1..SECTOR6 (BR-RO-100): "Sector 3", "sectorul 3",

@@ -3,8 +3,10 @@ import time
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from einvoice.errors import EInvoiceError
+from einvoice.http import TransportError
 from einvoice.ro.anaf import AnafClient, Endpoints
 from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
 
@@ -98,6 +100,52 @@ class L10nRoEfacturaConnection(models.Model):
         self.ensure_one()
         self._store_tokens(self._oauth().exchange_code(code), authorised_by=self.env.user.name)
         self.message_post(body=self.env._("Authorised at ANAF by %(user)s.", user=self.env.user.name))
+
+    def action_test_connection(self):
+        """Ask ANAF's test service with the stored token: a clear answer, either way."""
+        self.ensure_one()
+        access_token = self._decrypt(self.sudo().access_token_encrypted)
+        if not access_token:
+            raise UserError(self.env._("Not connected yet: use Connect to ANAF first."))
+        try:
+            self._oauth().smoke_test(access_token)
+        except TransportError as error:
+            raise UserError(
+                self.env._("ANAF did not accept the connection: %(error)s", error=error.translated(self.env.lang))
+            ) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": self.env._("ANAF accepts the connection.")},
+        }
+
+    def action_disconnect(self):
+        """Revoke the tokens at ANAF and forget them here; the holder can always withdraw access in the portal."""
+        self.ensure_one()
+        oauth = self._oauth()
+        revoked = True
+        for field, hint in (("refresh_token_encrypted", "refresh_token"), ("access_token_encrypted", "access_token")):
+            token = self._decrypt(self.sudo()[field])
+            if token:
+                try:
+                    revoked = oauth.revoke(token, token_type_hint=hint) and revoked
+                except TransportError:
+                    revoked = False
+        self.sudo().write(
+            dict.fromkeys(
+                ("access_token_encrypted", "refresh_token_encrypted", "access_expires_at", "refresh_expires_at"), False
+            )
+        )
+        message = (
+            self.env._("Disconnected from ANAF; the tokens were revoked.")
+            if revoked
+            else self.env._(
+                "Disconnected: the tokens are forgotten here, but ANAF did not confirm revoking them; the certificate "
+                "holder can withdraw the access in the ANAF portal."
+            )
+        )
+        self.message_post(body=message)
+        return True
 
     @api.depends("client_secret_encrypted")
     def _compute_client_secret(self):

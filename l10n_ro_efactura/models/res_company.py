@@ -1,8 +1,18 @@
-from odoo import models
+from odoo import fields, models
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    l10n_ro_efactura_credit_note_as_invoice = fields.Boolean(
+        string="Credit notes as negative invoices",
+        help="Send credit notes to ANAF as invoices (type 380) with negative quantities, as some buyers' systems "
+        "expect, instead of credit notes (type 381).",
+    )
+    l10n_ro_efactura_validate_first = fields.Boolean(
+        string="Validate at ANAF before sending",
+        help="Ask ANAF's validation service first; an invoice it refuses is not uploaded and its reasons are shown.",
+    )
 
     def _l10n_ro_efactura_connection(self):
         """The ANAF connection serving this company (there is one per certificate holder)."""

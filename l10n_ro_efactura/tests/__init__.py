@@ -3,3 +3,4 @@ from . import test_coexistence
 from . import test_install
 from . import test_oauth
 from . import test_send
+from . import test_tour

@@ -1,13 +1,22 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from lxml import etree
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from einvoice.http import AuthenticationError
 from einvoice.ro.oauth import Tokens
 from einvoice.sim import ManualClock
 from einvoice.sim.anaf import AnafSimulator
 
 from .common import SELLER_CIF, RoEfacturaCommon
+
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
@@ -169,3 +178,167 @@ class TestSendToAnaf(RoEfacturaCommon):
         self.assertEqual(move.einvoice_state, "processing")  # still followed, nothing lost
         attention = move.activity_ids.filtered(lambda activity: "not connected to ANAF" in (activity.note or ""))
         self.assertEqual(len(attention), 1)
+
+    def test_a_person_is_sent_to_the_b2c_service_with_the_cnp_or_thirteen_zeros(self):
+        for vat, expected in ((False, "0000000000000"), ("1800101221144", "1800101221144")):
+            person = self.env["res.partner"].create(
+                {
+                    "name": "Ion Popescu",
+                    "vat": vat,
+                    "street": "Strada Florilor 2",
+                    "city": "Cluj-Napoca",
+                    "state_id": self.customer.state_id.id,
+                    "country_id": self.customer.country_id.id,
+                }
+            )
+            move = self.posted_invoice(partner=person)
+            move.action_einvoice_send()
+            upload = self.anaf.uploads_recorded()[-1]
+            self.assertTrue(upload.path.endswith("/uploadb2c"))
+            buyer = etree.fromstring(move.einvoice_document_id.attachment_id.raw).find(
+                "cac:AccountingCustomerParty/cac:Party", NS
+            )
+            self.assertEqual(buyer.findtext("cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS), expected)
+            self.assertEqual(move.einvoice_state, "processing")
+
+    def test_test_connection_and_disconnect(self):
+        connection = self.env["l10n_ro_efactura.connection"].create(
+            {
+                "name": "ANAF (second holder)",
+                "base_url": self.anaf.url,
+                "client_id": self.anaf.client_id,
+                "client_secret": self.anaf.client_secret,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Not connected yet"):
+            connection.action_test_connection()
+
+        def connect():
+            issued = self.anaf.issue_tokens()
+            connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
+            self.assertEqual(connection.action_test_connection()["params"]["type"], "success")
+            return issued["access_token"]
+
+        self.addCleanup(setattr, self.anaf, "revoke_reachable", self.anaf.revoke_reachable)
+        self.anaf.revoke_reachable = True
+        token = connect()
+        connection.action_disconnect()
+        self.assertFalse(connection.sudo().access_token_encrypted or connection.access_expires_at)
+        self.assertIn("the tokens were revoked", connection.message_ids[0].body)
+        self.assertEqual(len(self.anaf.requests_to("/revoke$", "POST")), 2)  # refresh and access token
+        with self.assertRaises(AuthenticationError):  # ANAF no longer knows the token
+            connection._oauth().smoke_test(token)
+        with self.assertRaisesRegex(UserError, "Not connected yet"):
+            connection.action_test_connection()
+
+        self.anaf.revoke_reachable = False  # ANAF's usual answer to a server: its login wall
+        connect()
+        connection.action_disconnect()
+        self.assertFalse(connection.sudo().refresh_token_encrypted)  # forgotten here all the same
+        self.assertIn("withdraw the access in the ANAF portal", connection.message_ids[0].body)
+
+    def test_posting_queues_the_invoice_and_the_scheduler_sends_it_after_the_hold(self):
+        self.env.company.write({"einvoice_send_mode": "posting", "einvoice_hold_days": 2})
+        documents = self.env["account.einvoice.document"]
+        self.patch(type(documents), "_commit", lambda self: None)
+        move = self.posted_invoice()
+        queued = move.einvoice_document_id
+        self.assertEqual(move.einvoice_state, "to_send")
+        documents._cron_send()
+        self.assertEqual((queued.state, self.anaf.uploads_recorded()), ("to_send", []))  # held for two days
+        move.button_draft()  # corrected while held: the queued attempt goes
+        self.assertFalse(move.einvoice_document_ids)
+        move.action_post()
+        queued = move.einvoice_document_id
+        queued.next_check_at = datetime(2000, 1, 1)  # the hold is over
+        documents._cron_send()
+        documents._cron_send()
+        self.assertEqual(queued.state, "processing")
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+
+    def test_an_invoice_with_a_problem_is_not_queued_and_somebody_is_asked(self):
+        self.env.company.einvoice_send_mode = "posting"
+        move = self.posted_invoice(partner=self.customer.copy({"state_id": False}))
+        self.assertFalse(move.einvoice_document_ids)
+        self.assertIn("BR-RO-111", move.activity_ids.note)
+
+    def test_the_five_working_day_deadline_is_announced(self):
+        friday = self.init_invoice(
+            "out_invoice", self.customer, "2026-11-13", amounts=[100.0], taxes=self.ro_tax("tvac_21")
+        )
+        self.assertEqual(str(friday._einvoice_deadline()), "2026-11-20")
+        late = self.init_invoice(
+            "out_invoice",
+            self.customer,
+            fields.Date.today() - timedelta(days=10),
+            post=True,
+            amounts=[100.0],
+            taxes=self.ro_tax("tvac_21"),
+        )
+        on_time = self.posted_invoice()
+        self.env["account.move"]._cron_einvoice_deadlines()
+        self.assertIn("must reach RO e-Factura (ANAF) by", late.activity_ids.note)
+        self.assertFalse(on_time.activity_ids)
+
+    def test_credit_notes_as_credit_notes_or_as_negative_invoices(self):
+        for as_invoice, root, standard in ((False, "CreditNote", "CN"), (True, "Invoice", "UBL")):
+            self.env.company.l10n_ro_efactura_credit_note_as_invoice = as_invoice
+            refund = self.init_invoice(
+                "out_refund", self.customer, post=True, amounts=[100.0], taxes=self.ro_tax("tvac_21")
+            )
+            refund.action_einvoice_send()
+            upload = self.anaf.uploads_recorded()[-1]
+            self.assertEqual(upload.arg("standard"), standard)
+            self.assertEqual(etree.QName(etree.fromstring(upload.body)).localname, root)
+
+    def test_validation_at_anaf_first_stops_a_refused_invoice_before_upload(self):
+        self.env.company.l10n_ro_efactura_validate_first = True
+        self.anaf.validator = lambda xml: ["E: validari globale SCHEMATRON eroare: [BR-RO-999]-Motivul ANAF"]
+        self.addCleanup(setattr, self.anaf, "validator", type(self.anaf).__init__.__kwdefaults__["validator"])
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.assertEqual(move.einvoice_state, "rejected")
+        self.assertIn("[BR-RO-999]", move.einvoice_document_id.error_message)
+        self.assertEqual(self.anaf.uploads_recorded(), [])
+        self.assertEqual(len(self.anaf.requests_to("/validare/FACT1$", "POST")), 1)
+
+    def test_anafs_pdf_of_the_invoice_sent(self):
+        move = self.posted_invoice()
+        with self.assertRaisesRegex(UserError, "first"):
+            move.action_l10n_ro_efactura_pdf()
+        move.action_einvoice_send()
+        action = move.action_l10n_ro_efactura_pdf()
+        pdf = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertTrue(pdf.raw.startswith(b"%PDF"))
+        self.assertEqual(
+            self.anaf.requests_to("/transformare/", "POST")[-1].body, move.einvoice_document_id.attachment_id.raw
+        )
+
+    def test_a_self_billed_invoice_goes_as_389_in_the_suppliers_name(self):
+        journal = self.env["account.journal"].create(
+            {
+                "name": "Self-billing",
+                "code": "AUTOF",
+                "type": "purchase",
+                "is_self_billing": True,
+                "default_account_id": self.company_data["default_account_expense"].id,
+            }
+        )
+        supplier = self.customer
+        bill = self.init_invoice(
+            "in_invoice", supplier, "2026-11-20", amounts=[500.0], taxes=self.ro_tax("tvad_21"), journal=journal
+        )
+        bill.action_post()
+        bill.action_einvoice_send()
+        upload = self.anaf.uploads_recorded()[-1]
+        self.assertEqual((upload.arg("autofactura"), upload.arg("cif")), ("DA", SELLER_CIF))
+        document = etree.fromstring(upload.body)
+        self.assertEqual(document.findtext("cbc:InvoiceTypeCode", namespaces=NS), "389")
+        seller = document.findtext(
+            "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID", namespaces=NS
+        )
+        self.assertEqual(seller, supplier.vat)  # the supplier is the seller; we are the buyer
+        self.assertEqual(bill.einvoice_state, "processing")
+        ordinary = self.init_invoice("in_invoice", supplier, "2026-11-20", post=True, amounts=[10.0])
+        with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
+            ordinary.action_einvoice_send()  # a supplier's own invoice is theirs to send
