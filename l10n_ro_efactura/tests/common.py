@@ -1,4 +1,10 @@
+from datetime import datetime
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from einvoice.ro.oauth import Tokens
+from einvoice.sim import ManualClock
+from einvoice.sim.anaf import AnafSimulator
 
 SELLER_CIF = "18547290"
 
@@ -55,3 +61,28 @@ class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):
             taxes=taxes or self.ro_tax("tvac_21"),
             post=True,
         )
+
+
+class ConnectedToAnaf(RoEfacturaCommon):
+    """The company connected to the ANAF simulator over HTTP; ANAF decides ``processing_seconds`` after an upload,
+    on a clock the test moves."""
+
+    processing_seconds = 60
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clock = ManualClock(datetime.now().timestamp())
+        cls.anaf = AnafSimulator(cifs=(SELLER_CIF,), processing_seconds=cls.processing_seconds, clock=cls.clock).start()
+        cls.addClassCleanup(cls.anaf.stop)
+        cls.connection = cls.env["l10n_ro_efactura.connection"].create(
+            {"name": "ANAF (simulator)", "base_url": cls.anaf.url, "company_ids": [cls.env.company.id]}
+        )
+        issued = cls.anaf.issue_tokens()
+        cls.connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
+
+    def setUp(self):
+        super().setUp()
+        self.anaf.requests.clear()
+        self.anaf.clear_faults()
+        self.patch(type(self.connection), "_clock", staticmethod(self.clock))

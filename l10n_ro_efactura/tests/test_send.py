@@ -8,10 +8,10 @@ from odoo.tests import new_test_user, tagged
 
 from einvoice.http import AuthenticationError
 from einvoice.ro.oauth import Tokens
-from einvoice.sim import ManualClock
-from einvoice.sim.anaf import AnafSimulator
 
-from .common import SELLER_CIF, RoEfacturaCommon
+from .common import SELLER_CIF, ConnectedToAnaf
+
+SECOND_CIF = "123456703"  # a second company of the same certificate holder
 
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -20,26 +20,8 @@ NS = {
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestSendToAnaf(RoEfacturaCommon):
+class TestSendToAnaf(ConnectedToAnaf):
     """Send -> processing -> accepted or rejected, lost answers and secrets, against the ANAF simulator over HTTP."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.clock = ManualClock(datetime.now().timestamp())
-        cls.anaf = AnafSimulator(cifs=(SELLER_CIF,), processing_seconds=60, clock=cls.clock).start()
-        cls.addClassCleanup(cls.anaf.stop)
-        cls.connection = cls.env["l10n_ro_efactura.connection"].create(
-            {"name": "ANAF (simulator)", "base_url": cls.anaf.url, "company_ids": [cls.env.company.id]}
-        )
-        issued = cls.anaf.issue_tokens()
-        cls.connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
-
-    def setUp(self):
-        super().setUp()
-        self.anaf.requests.clear()
-        self.anaf.clear_faults()
-        self.patch(type(self.connection), "_clock", staticmethod(self.clock))
 
     def document(self, move):
         return move.einvoice_document_id
@@ -342,3 +324,30 @@ class TestSendToAnaf(RoEfacturaCommon):
         ordinary = self.init_invoice("in_invoice", supplier, "2026-11-20", post=True, amounts=[10.0])
         with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
             ordinary.action_einvoice_send()  # a supplier's own invoice is theirs to send
+
+    def test_one_connection_serves_two_companies(self):
+        second = self.setup_other_company(name="Gamma Servicii SRL")["company"]
+        second.partner_id.write(
+            {
+                "vat": f"RO{SECOND_CIF}",
+                "street": "Strada Mare 1",
+                "city": "Sector 1",
+                "zip": "010011",
+                "state_id": self.env.ref("base.RO_B").id,
+            }
+        )
+        self.connection.company_ids |= second
+        self.anaf.cifs.add(SECOND_CIF)
+        self.addCleanup(self.anaf.cifs.discard, SECOND_CIF)
+        first_invoice = self.posted_invoice()
+        second_tax = self.env.ref(f"account.{second.id}_tvac_21")
+        second_invoice = self.init_invoice(
+            "out_invoice", self.customer, post=True, amounts=[300.0], taxes=second_tax, company=second
+        )
+        (first_invoice | second_invoice).with_context(
+            allowed_company_ids=[self.env.company.id, second.id]
+        ).action_einvoice_send()
+        uploads = self.anaf.uploads_recorded()
+        self.assertEqual(sorted(upload.arg("cif") for upload in uploads), sorted([SELLER_CIF, SECOND_CIF]))
+        self.assertEqual(len({upload.headers.get("Authorization") for upload in uploads}), 1)  # one token
+        self.assertEqual((first_invoice | second_invoice).mapped("einvoice_state"), ["processing", "processing"])
