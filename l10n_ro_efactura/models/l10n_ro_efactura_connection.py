@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import TransportError
-from einvoice.ro.anaf import AnafClient, Endpoints
+from einvoice.ro.anaf import AnafClient, DailyQuota, Endpoints
 from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
 
 CALLBACK_PATH = "/l10n_ro_efactura/oauth/callback"
@@ -210,8 +210,12 @@ class L10nRoEfacturaConnection(models.Model):
 
     def _anaf_client(self):
         self.ensure_one()
+        usage = self.env["l10n_ro_efactura.api.usage"].sudo()  # counted for every worker, kept across runs
         return AnafClient(
-            self._decrypt(self.sudo().access_token_encrypted), endpoints=self._endpoints(), clock=self._clock
+            self._decrypt(self.sudo().access_token_encrypted),
+            endpoints=self._endpoints(),
+            quota=DailyQuota(usage=usage, clock=self._clock),
+            clock=self._clock,
         )
 
     @staticmethod

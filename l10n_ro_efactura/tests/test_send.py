@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from einvoice.http import AuthenticationError
+from einvoice.ro.anaf import Limits
 from einvoice.ro.oauth import Tokens
 
 from .common import SELLER_CIF, ConnectedToAnaf
@@ -351,3 +352,17 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertEqual(sorted(upload.arg("cif") for upload in uploads), sorted([SELLER_CIF, SECOND_CIF]))
         self.assertEqual(len({upload.headers.get("Authorization") for upload in uploads}), 1)  # one token
         self.assertEqual((first_invoice | second_invoice).mapped("einvoice_state"), ["processing", "processing"])
+
+    def test_anafs_daily_status_limit_is_kept_across_runs(self):
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        index = move.einvoice_document_id.platform_reference
+        for _run in range(Limits().status_per_message + 3):  # ANAF still processing: asked again and again
+            move.action_einvoice_check()
+        self.assertEqual(len(self.anaf.requests_to("/stareMesaj", "GET")), Limits().status_per_message)
+        self.assertEqual(move.einvoice_state, "processing")  # not lost: asked again tomorrow
+        usage = self.env["l10n_ro_efactura.api.usage"].search([("subject", "=", index)])
+        self.assertEqual((usage.limit_name, usage.count), ("status_per_message", Limits().status_per_message))
+        self.clock.advance(24 * 3600)  # the next day in Romania
+        move.action_einvoice_check()
+        self.assertEqual(move.einvoice_state, "accepted")
