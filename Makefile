@@ -38,6 +38,7 @@ test-odoo: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m einvoice.cli demo
+	$(PY) -m tests.odoo_demo
 
 bench: $(STAMP)
 	$(PY) -m bench
