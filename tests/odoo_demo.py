@@ -93,11 +93,11 @@ def main():
         print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
         return 0
 
+    import psycopg2
+
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
     from odoo.tools import config
-
-    import psycopg2
 
     from bench.bench_ro_odoo import database_exists, drop_database, install, odoo_options
 
