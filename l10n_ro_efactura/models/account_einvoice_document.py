@@ -21,7 +21,7 @@ class AccountEinvoiceDocument(models.Model):
             raise AuthenticationError(
                 self.env._(
                     "%(company)s is not connected to ANAF: an administrator connects it in Accounting > "
-                    "Configuration > RO e-Factura.",
+                    "Configuration > ANAF connections.",
                     company=self.company_id.display_name,
                 )
             )
