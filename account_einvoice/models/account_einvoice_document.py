@@ -123,6 +123,12 @@ class AccountEinvoiceDocument(models.Model):
         """Upload one document: ``sending`` is committed first, so a crash mid-call leaves a trace that is resolved
         by asking the platform, never by sending again."""
         self.ensure_one()
+        self.flush_recordset()
+        # a person and the scheduler may reach the same queued attempt at once: the first one takes it
+        self.env.cr.execute("SELECT state FROM account_einvoice_document WHERE id = %s FOR UPDATE", [self.id])
+        if self.env.cr.fetchone()[0] != "to_send":
+            self.invalidate_recordset(["state"])
+            return
         self.write({"state": "sending", "sent_at": fields.Datetime.now()})
         self._commit()
         self._platform_call("upload")

@@ -89,15 +89,22 @@ class AccountMove(models.Model):
         return self._einvoice_problems()
 
     def _einvoice_queue(self, due=None):
-        """A new attempt for each invoice (the caller made sure they may be sent); the scheduler sends it from
-        ``due`` on (at once when not given)."""
-        return self.env["account.einvoice.document"].create(
-            [{"move_id": move.id, "platform": move._einvoice_platform(), "next_check_at": due} for move in self]
+        """The attempt of each invoice waiting in the queue, else a new one (the caller made sure they may be sent);
+        the scheduler sends it from ``due`` on (at once when not given)."""
+        queued = self.einvoice_document_ids.filtered(lambda document: document.state == "to_send")
+        queued.next_check_at = due
+        fresh = self - queued.move_id
+        return queued | self.env["account.einvoice.document"].create(
+            [{"move_id": move.id, "platform": move._einvoice_platform(), "next_check_at": due} for move in fresh]
         )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        for move in posted.filtered(lambda m: m.company_id.einvoice_send_mode == "posting" and m._einvoice_platform()):
+        for move in posted.filtered(
+            lambda m: (
+                m.company_id.einvoice_send_mode == "posting" and m._einvoice_is_outgoing() and m._einvoice_platform()
+            )
+        ):
             problems = move._einvoice_refusal()
             if problems:
                 move._einvoice_ask_for_attention(None, "\n".join(problems))

@@ -366,3 +366,20 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.clock.advance(24 * 3600)  # the next day in Romania
         move.action_einvoice_check()
         self.assertEqual(move.einvoice_state, "accepted")
+
+    def test_sending_a_queued_invoice_by_hand_sends_it_once(self):
+        self.env.company.write({"einvoice_send_mode": "posting", "einvoice_hold_days": 2})
+        documents = self.env["account.einvoice.document"]
+        self.patch(type(documents), "_commit", lambda self: None)
+        move = self.posted_invoice()
+        move.action_einvoice_send()  # no need to wait for the hold
+        self.assertEqual(len(move.einvoice_document_ids), 1)  # the queued attempt went, no second one
+        move.einvoice_document_id.next_check_at = datetime(2000, 1, 1)
+        documents._cron_send()
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+        self.assertEqual(move.einvoice_state, "processing")
+
+    def test_posting_a_vendor_bill_leaves_the_queue_alone(self):
+        self.env.company.einvoice_send_mode = "posting"
+        bill = self.init_invoice("in_invoice", self.customer, "2026-11-20", post=True, amounts=[10.0])
+        self.assertFalse(bill.einvoice_document_ids or bill.activity_ids)
