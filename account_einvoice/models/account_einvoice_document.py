@@ -75,8 +75,13 @@ class AccountEinvoiceDocument(models.Model):
         if state in ("rejected", "error", "unknown"):
             self.move_id._einvoice_ask_for_attention(self, message or label)
 
+    @api.model
+    def _platform_labels(self):
+        """Each platform code with its name, in the user's language."""
+        return dict(self._fields["platform"]._description_selection(self.env))
+
     def _platform_label(self):
-        return dict(self._fields["platform"]._description_selection(self.env)).get(self.platform, self.platform)
+        return self._platform_labels().get(self.platform, self.platform)
 
     def _attach(self, name, content, mimetype):
         return self.env["ir.attachment"].create(

@@ -66,8 +66,14 @@ class AccountMove(models.Model):
 
     def _einvoice_problems(self):
         """Every reason this invoice cannot be sent as it is, in plain words (mapping, then the platform's checks)."""
-        _invoice, findings = self._einvoice_invoice()
-        return [str(finding) for finding in findings]
+        invoice, findings = self._einvoice_invoice()
+        if findings:
+            return [str(finding) for finding in findings]
+        return self._einvoice_platform_problems(self._einvoice_platform(), invoice)
+
+    def _einvoice_platform_problems(self, platform, invoice):
+        """What ``platform``'s own rules would refuse in ``invoice``, the mapped invoice (a country add-on says)."""
+        return []
 
     def _einvoice_sendable(self, platform):
         """Whether ``platform`` would take this invoice now (what the Send wizard offers by default)."""
@@ -112,8 +118,9 @@ class AccountMove(models.Model):
             move._einvoice_queue(due=fields.Datetime.now() + timedelta(days=move.company_id.einvoice_hold_days))
         return posted
 
-    def _einvoice_deadline(self):
-        """The last day the law allows for clearing this invoice, or False (a country add-on says)."""
+    def _einvoice_deadline(self, platform):
+        """The last day the law allows for clearing this invoice through ``platform``, or False (a country add-on
+        says)."""
         return False
 
     @api.model
@@ -128,22 +135,21 @@ class AccountMove(models.Model):
             ]
         )
         horizon = fields.Date.today() + timedelta(days=warn_days)
-        for move in moves:
-            deadline = move._einvoice_deadline()
-            if deadline and deadline <= horizon:
-                move._einvoice_ask_for_attention(
-                    None,
-                    self.env._(
-                        "%(move)s must reach %(platform)s by %(deadline)s and has not yet.",
-                        move=move.display_name,
-                        platform=move._einvoice_platform_label(),
-                        deadline=fields.Date.to_string(deadline),
-                    ),
-                )
-
-    def _einvoice_platform_label(self):
-        platforms = dict(self.env["account.einvoice.document"]._fields["platform"]._description_selection(self.env))
-        return platforms.get(self._einvoice_platform(), "")
+        labels = self.env["account.einvoice.document"]._platform_labels()
+        for company_moves in moves.grouped("company_id").values():
+            platform = company_moves[0]._einvoice_platform()  # the company's: asked once, not per invoice
+            for move in company_moves if platform else ():
+                deadline = move._einvoice_deadline(platform)
+                if deadline and deadline <= horizon:
+                    move._einvoice_ask_for_attention(
+                        None,
+                        self.env._(
+                            "%(move)s must reach %(platform)s by %(deadline)s and has not yet.",
+                            move=move.display_name,
+                            platform=labels[platform],
+                            deadline=fields.Date.to_string(deadline),
+                        ),
+                    )
 
     def action_einvoice_send(self):
         """Send the invoices to their platform now: every problem of every invoice is shown at once; an invoice

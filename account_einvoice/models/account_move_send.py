@@ -10,8 +10,7 @@ class AccountMoveSend(models.AbstractModel):
 
     def _get_all_extra_edis(self) -> dict:
         extra_edis = super()._get_all_extra_edis()
-        platforms = self.env["account.einvoice.document"]._fields["platform"]._description_selection(self.env)
-        for platform, label in platforms:
+        for platform, label in self.env["account.einvoice.document"]._platform_labels().items():
             extra_edis[f"{EDI_PREFIX}{platform}"] = {
                 "label": self.env._("Send to %(platform)s", platform=label),
                 "is_applicable": lambda move, platform=platform: move._einvoice_sendable(platform),

@@ -25,11 +25,11 @@ class AccountMove(models.Model):
             return "ro_efactura"
         return super()._einvoice_platform()
 
-    def _einvoice_deadline(self):
+    def _einvoice_deadline(self, platform):
         """ANAF must have the invoice within 5 working days of its date (weekends skipped; public holidays are not
         known here, so the warning comes a little early around them, never late)."""
-        if self._einvoice_platform() != "ro_efactura" or not self.invoice_date:
-            return super()._einvoice_deadline()
+        if platform != "ro_efactura" or not self.invoice_date:
+            return super()._einvoice_deadline(platform)
         day, left = self.invoice_date, DEADLINE_WORKING_DAYS
         while left:
             day += timedelta(days=1)
@@ -61,16 +61,15 @@ class AccountMove(models.Model):
                 )
             )
 
-    def _einvoice_problems(self):
-        """Before anything is uploaded: the mapping, then everything ANAF's rules would refuse, at once."""
-        problems = super()._einvoice_problems()
-        if problems or self._einvoice_platform() != "ro_efactura":
-            return problems
+    def _einvoice_platform_problems(self, platform, invoice):
+        """Everything ANAF's rules would refuse, at once, before anything is uploaded."""
+        if platform != "ro_efactura":
+            return super()._einvoice_platform_problems(platform, invoice)
         try:
-            self._l10n_ro_efactura_xml()
+            self._l10n_ro_efactura_xml(invoice)
         except ciusro.CiusRoError as refusal:
-            problems += [str(finding) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
-        return problems
+            return [str(finding) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
+        return []
 
     def _einvoice_party(self, partner):
         """A person buying (B2C) is identified by the CNP when it was given (in the VAT or company ID field), else
@@ -86,9 +85,10 @@ class AccountMove(models.Model):
             legal_id=model.Identifier(cnp or NO_CNP),
         )
 
-    def _l10n_ro_efactura_xml(self):
-        """The CIUS-RO XML of this invoice, as uploaded (raises :class:`ciusro.CiusRoError` with every finding)."""
-        invoice, _findings = self._einvoice_invoice()
+    def _l10n_ro_efactura_xml(self, invoice=None):
+        """The CIUS-RO XML of this invoice (``invoice``: its mapping, when already built), as uploaded; raises
+        :class:`ciusro.CiusRoError` with every finding."""
+        invoice = invoice or self._einvoice_invoice()[0]
         return ciusro.render(invoice, credit_note_as_invoice=self.company_id.l10n_ro_efactura_credit_note_as_invoice)
 
     def action_l10n_ro_efactura_pdf(self):

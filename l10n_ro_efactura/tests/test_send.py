@@ -249,7 +249,7 @@ class TestSendToAnaf(ConnectedToAnaf):
         friday = self.init_invoice(
             "out_invoice", self.customer, "2026-11-13", amounts=[100.0], taxes=self.ro_tax("tvac_21")
         )
-        self.assertEqual(str(friday._einvoice_deadline()), "2026-11-20")
+        self.assertEqual(str(friday._einvoice_deadline("ro_efactura")), "2026-11-20")
         late = self.init_invoice(
             "out_invoice",
             self.customer,
