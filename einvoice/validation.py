@@ -44,16 +44,23 @@ def ubl_xsd_folder():
     )
 
 
-@functools.cache
-def load_schema(path):
-    """A compiled XML schema; local files only, loaded once per process."""
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+def _schema_parser():
+    return etree.XMLParser(no_network=True, resolve_entities=False)
+
+
+def _compile_schema(path, parser):
     try:
         return etree.XMLSchema(etree.parse(str(path), parser))
     except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
         raise ValidationUnavailableError(
             _("The schema %(path)s cannot be loaded: %(detail)s", path=str(path), detail=str(error))
         ) from None
+
+
+@functools.cache
+def load_schema(path):
+    """A compiled XML schema; local files only, loaded once per process."""
+    return _compile_schema(path, _schema_parser())
 
 
 def ubl_schema(root_name):
@@ -88,15 +95,9 @@ class _LocalFolderResolver(etree.Resolver):
 
 @functools.cache
 def _fa3_schema(folder):
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser = _schema_parser()
     parser.resolvers.add(_LocalFolderResolver(FA3_BASE_TYPES_URL, folder / "bazowe"))
-    path = folder / FA3_XSD_NAME
-    try:
-        return etree.XMLSchema(etree.parse(str(path), parser))
-    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
-        raise ValidationUnavailableError(
-            _("The schema %(path)s cannot be loaded: %(detail)s", path=str(path), detail=str(error))
-        ) from None
+    return _compile_schema(folder / FA3_XSD_NAME, parser)
 
 
 def fa3_schema(folder=None):

@@ -26,16 +26,15 @@ from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
-from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from ..errors import EInvoiceError
 from ..ro.ciusro import check_document
 from ..xmlsafe import UnsafeInputError, parse_xml
-from .server import WAF_PAGE, Response, SimServer
+from .server import WAF_PAGE, Response, SimServer, self_signed_certificate
 
 CIUS_RO = "urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:1.0.1"
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -750,7 +749,6 @@ def sign_enveloped(document, key, certificate):
 @functools.cache
 def _signer():
     """One test key and self-signed "ANAF TEST" certificate per process (RSA key generation is slow)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048, backend=default_backend())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "RO"),
@@ -758,18 +756,7 @@ def _signer():
             x509.NameAttribute(NameOID.COMMON_NAME, "ANAF TEST"),
         ]
     )
-    now = datetime.now(timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .sign(key, hashes.SHA256(), default_backend())
-    )
-    return key, certificate
+    return self_signed_certificate(name, not_before=datetime.now(timezone.utc) - timedelta(days=1), days=3651)
 
 
 def _pdf(xml):

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -39,7 +38,7 @@ from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_d
 from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
 from ..validation import ValidationUnavailableError, fa3_schema, xsd_findings
 from ..xmlsafe import UnsafeInputError, parse_xml, read_zip
-from .server import Response, SimServer
+from .server import Response, SimServer, self_signed_certificate
 
 FA3_NAMESPACE = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 UPO_NAMESPACE = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
@@ -86,18 +85,8 @@ def _text(root, path):
 
 def self_signed(common_name, *, not_before, days=365):
     """RSA-2048 credentials with a self-signed certificate, as the simulator's Ministry keys and UPO seal."""
-    key = rsa.generate_private_key(65537, 2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
+    key, certificate = self_signed_certificate(name, not_before=not_before, days=days)
     return Credentials(certificate, key)
 
 
@@ -503,14 +492,19 @@ class KsefSimulator(SimServer):
             return None, None
         return SessionKey(aes, iv), None
 
-    def _open_online(self, request):
+    def _keyed_request(self, request):
+        """The caller's NIP, the JSON body and the session key it carries, or the answer refusing the request."""
         nip, denied = self._context(request)
         if denied:
-            return denied
+            return None, None, None, denied
         body = request.json() or {}
         key, error = self._session_key(body.get("encryption"))
-        if error:
-            return error
+        return nip, body, key, error
+
+    def _open_online(self, request):
+        nip, body, key, refusal = self._keyed_request(request)
+        if refusal:
+            return refusal
         session = self._new_session("SO", "Online", nip, key, body)
         return Response.json(
             {"referenceNumber": session["ref"], "validUntil": format_datetime(session["valid_until"])}, status=201
@@ -801,13 +795,9 @@ class KsefSimulator(SimServer):
 
     # -- batch ------------------------------------------------------------------------------------------------
     def _open_batch(self, request):
-        nip, denied = self._context(request)
-        if denied:
-            return denied
-        body = request.json() or {}
-        key, error = self._session_key(body.get("encryption"))
-        if error:
-            return error
+        nip, body, key, refusal = self._keyed_request(request)
+        if refusal:
+            return refusal
         batch_file = body.get("batchFile") or {}
         parts = batch_file.get("fileParts") or []
         if not parts or len(parts) > 50:
@@ -941,13 +931,9 @@ class KsefSimulator(SimServer):
         return Response.json(answer)
 
     def _start_export(self, request):
-        nip, denied = self._context(request)
-        if denied:
-            return denied
-        body = request.json() or {}
-        key, error = self._session_key(body.get("encryption"))
-        if error:
-            return error
+        nip, body, key, refusal = self._keyed_request(request)
+        if refusal:
+            return refusal
         filters = body.get("filters") or {}
         found = self._matching(nip, filters)
         if found is None:

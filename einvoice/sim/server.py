@@ -12,9 +12,14 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.backends import default_backend
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 WAF_PAGE = (
     b"<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. "
@@ -252,3 +257,20 @@ class SimServer:
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
         return Handler
+
+
+def self_signed_certificate(subject, *, not_before, days):
+    """An RSA-2048 key and a certificate for ``subject`` (:class:`x509.Name`) signed by itself: the simulators'
+    stand-ins for the platforms' real seals."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048, backend=default_backend())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=days))
+        .sign(key, hashes.SHA256(), default_backend())
+    )
+    return key, certificate
