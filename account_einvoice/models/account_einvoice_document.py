@@ -73,7 +73,7 @@ class AccountEinvoiceDocument(models.Model):
         body = self.env._("E-invoice (%(platform)s): %(state)s.", platform=self._platform_label(), state=label)
         self.move_id.message_post(body=f"{body} {message}" if message else body)
         if state in ("rejected", "error", "unknown"):
-            self.move_id._einvoice_ask_for_attention(self, message or label)
+            self.move_id._einvoice_ask_for_attention(message or label)
 
     @api.model
     def _platform_labels(self):
@@ -156,4 +156,4 @@ class AccountEinvoiceDocument(models.Model):
             if self.state == "sending":
                 self._set_state("error", error.translated(self.env.lang))
             else:
-                self.move_id._einvoice_ask_for_attention(self, error.translated(self.env.lang))
+                self.move_id._einvoice_ask_for_attention(error.translated(self.env.lang))

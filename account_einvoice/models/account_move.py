@@ -113,7 +113,7 @@ class AccountMove(models.Model):
         ):
             problems = move._einvoice_refusal()
             if problems:
-                move._einvoice_ask_for_attention(None, "\n".join(problems))
+                move._einvoice_ask_for_attention("\n".join(problems))
                 continue
             move._einvoice_queue(due=fields.Datetime.now() + timedelta(days=move.company_id.einvoice_hold_days))
         return posted
@@ -142,7 +142,6 @@ class AccountMove(models.Model):
                 deadline = move._einvoice_deadline(platform)
                 if deadline and deadline <= horizon:
                     move._einvoice_ask_for_attention(
-                        None,
                         self.env._(
                             "%(move)s must reach %(platform)s by %(deadline)s and has not yet.",
                             move=move.display_name,
@@ -194,7 +193,7 @@ class AccountMove(models.Model):
             )
         return super().button_draft()
 
-    def _einvoice_ask_for_attention(self, document, message):
+    def _einvoice_ask_for_attention(self, message):
         """An activity for the invoice's responsible (else its creator) when a person must act."""
         self.ensure_one()
         summary = self.env._("E-invoice needs attention")

@@ -45,15 +45,19 @@ class AccountMove(models.Model):
         followed up, never uploaded again."""
         if "l10n_ro_edi_state" not in self._fields:
             return
-        for move in self.filtered(lambda m: m.l10n_ro_edi_state in ODOO_EDI_STATES and not m.einvoice_document_ids):
-            self.env["account.einvoice.document"].create(
+        sent = self.filtered(lambda m: m.l10n_ro_edi_state in ODOO_EDI_STATES and not m.einvoice_document_ids)
+        self.env["account.einvoice.document"].create(
+            [
                 {
                     "move_id": move.id,
                     "platform": "ro_efactura",
                     "state": ODOO_EDI_STATES[move.l10n_ro_edi_state],
                     "platform_reference": move.l10n_ro_edi_index,
                 }
-            )
+                for move in sent
+            ]
+        )
+        for move in sent:
             move.message_post(
                 body=self.env._(
                     "E-invoice (RO e-Factura): carried over from Odoo's e-Factura module, ANAF index %(index)s.",
