@@ -1,22 +1,13 @@
 from datetime import datetime
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.account_einvoice.tests.common import TupleTimeouts
 
 from einvoice.ro.oauth import Tokens
 from einvoice.sim import ManualClock
 from einvoice.sim.anaf import AnafSimulator
 
 SELLER_CIF = "18547290"
-
-
-class TupleTimeouts:
-    """Odoo's guard of outgoing requests in tests compares the timeout with a number; ours is (connect, read)."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        if isinstance(kw.get("timeout"), tuple):
-            kw["timeout"] = max(kw["timeout"])
-        return super()._request_handler(s, r, **kw)
 
 
 class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):

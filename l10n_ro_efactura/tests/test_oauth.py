@@ -5,11 +5,11 @@ import requests
 
 from odoo.tests import HttpCase, TransactionCase, tagged
 
+from odoo.addons.account_einvoice.tests.common import TupleTimeouts
+
 from einvoice.ro.oauth import Tokens
 from einvoice.sim import ManualClock
 from einvoice.sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
-
-from .common import TupleTimeouts
 
 PUBLIC_URL = "https://erp.example.ro"  # ANAF accepts only https callbacks
 
