@@ -14,6 +14,7 @@
         "data/uom_data.xml",
         "views/account_einvoice_document_views.xml",
         "views/account_move_views.xml",
+        "views/account_einvoice_inbox_views.xml",
         "views/account_tax_views.xml",
         "views/res_config_settings_views.xml",
     ],

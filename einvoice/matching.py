@@ -266,14 +266,11 @@ class MatchIndex:
     """Every candidate of a batch, keyed by its normalised identifiers, built once and asked many times."""
 
     def __init__(self, partners=(), products=(), supplier_codes=(), uoms=(), taxes=(), bills=()):
-        self.partners = {partner.id: partner for partner in partners}
+        self.partners = {}
         self.partners_by_vat = defaultdict(list)
         self.partners_by_registry = defaultdict(list)
-        for partner in self.partners.values():
-            if compact(partner.vat):
-                self.partners_by_vat[vat_parts(partner.vat)[1]].append(partner)
-            if compact(partner.registry):
-                self.partners_by_registry[compact(partner.registry)].append(partner)
+        for partner in partners:
+            self.add_partner(partner)
 
         self.products = {product.id: product for product in products}
         self.products_by_barcode = defaultdict(list)
@@ -309,12 +306,24 @@ class MatchIndex:
         self.bills_by_ref = defaultdict(list)
         self.bills_by_total = defaultdict(list)
         for bill in bills:
-            if bill.state == "cancel":
-                continue
-            if compact(bill.ref):
-                self.bills_by_ref[bill.partner_id, compact(bill.ref)].append(bill)
-            if bill.date and bill.total is not None:
-                self.bills_by_total[bill.partner_id, bill.date, money(abs(bill.total))].append(bill)
+            self.add_bill(bill)
+
+    def add_partner(self, partner):
+        """Know ``partner`` from now on (a vendor just created for an earlier invoice of the batch)."""
+        self.partners[partner.id] = partner
+        if compact(partner.vat):
+            self.partners_by_vat[vat_parts(partner.vat)[1]].append(partner)
+        if compact(partner.registry):
+            self.partners_by_registry[compact(partner.registry)].append(partner)
+
+    def add_bill(self, bill):
+        """Know ``bill`` from now on (a bill just made from an earlier invoice of the batch)."""
+        if bill.state == "cancel":
+            return
+        if compact(bill.ref):
+            self.bills_by_ref[bill.partner_id, compact(bill.ref)].append(bill)
+        if bill.date and bill.total is not None:
+            self.bills_by_total[bill.partner_id, bill.date, money(abs(bill.total))].append(bill)
 
     # vendor
 
@@ -667,7 +676,7 @@ class MatchIndex:
         """A bill of the same vendor with the same number and date, else with the same date and total."""
         if vendor_id is None:
             return Decision(NONE, _("Without a vendor, no existing bill can be looked up."))
-        refund = invoice.is_credit_note or (_invoice_total(invoice) or 0) < 0
+        refund = invoice.is_credit_note or (invoice_total(invoice) or 0) < 0
 
         def fitting(bills):
             return [bill for bill in self._visible(bills, company_id) if bill.refund == refund]
@@ -695,7 +704,7 @@ class MatchIndex:
                 ),
                 candidates=tuple(bill.id for bill in dated or same_number),
             )
-        total = _invoice_total(invoice)
+        total = invoice_total(invoice)
         if invoice.issue_date and total is not None:
             found = fitting(self.bills_by_total.get((vendor_id, invoice.issue_date, money(abs(total))), ()))
             if len(found) == 1:
@@ -751,7 +760,7 @@ def _first_name(records):
     return records[0].name if records else ""
 
 
-def _invoice_total(invoice):
+def invoice_total(invoice):
     totals = invoice.totals
     if totals is None:
         return None

@@ -116,6 +116,7 @@ class AccountMove(models.Model):
                 move._einvoice_ask_for_attention("\n".join(problems))
                 continue
             move._einvoice_queue(due=fields.Datetime.now() + timedelta(days=move.company_id.einvoice_hold_days))
+        posted.filtered("einvoice_inbox_ids")._einvoice_learn_supplier_codes()
         return posted
 
     def _einvoice_deadline(self, platform):

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.fields import Domain
 
 
 class ResCompany(models.Model):
@@ -17,3 +18,33 @@ class ResCompany(models.Model):
         help="Days a posted invoice waits in the queue before the scheduler sends it: time to correct it. Sending it "
         "by hand does not wait.",
     )
+    einvoice_purchase_journal_id = fields.Many2one(
+        "account.journal",
+        string="Journal of received e-invoices",
+        domain="[('type', '=', 'purchase'), ('company_id', '=', id)]",
+        help="Where supplier invoices received through the national platform become draft bills. Empty: the first "
+        "purchase journal.",
+    )
+    einvoice_create_vendors = fields.Boolean(
+        string="Create unknown vendors",
+        help="A supplier invoice from a seller no vendor matches creates the vendor from the invoice; otherwise the "
+        "bill is left without a vendor, for review.",
+    )
+    einvoice_accountant_ids = fields.Many2many(
+        "res.users",
+        "res_company_einvoice_accountant_rel",
+        string="Told about received e-invoices",
+        help="These users get a digest (mail and activity) when bills arrive from the platform or messages fail.",
+    )
+
+    def _einvoice_purchase_journal(self):
+        self.ensure_one()
+        return self.einvoice_purchase_journal_id or self.env["account.journal"].search(
+            Domain.AND(
+                [
+                    self.env["account.journal"]._check_company_domain(self),
+                    [("type", "=", "purchase"), ("is_self_billing", "=", False)],
+                ]
+            ),
+            limit=1,
+        )

@@ -1,2 +1,3 @@
 from . import test_move_mapping
 from . import test_security
+from . import test_inbox

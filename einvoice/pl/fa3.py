@@ -628,7 +628,10 @@ class Fa3ReadError(EInvoiceError):
 
 def read(data):
     """Read FA(3) ``data`` (bytes) into a :class:`~einvoice.ubl.ReadResult`."""
-    root = parse_xml(data, what=_("FA(3) invoice"))
+    return read_element(parse_xml(data, what=_("FA(3) invoice")))
+
+
+def read_element(root):
     if etree.QName(root).namespace != NS or etree.QName(root).localname != "Faktura":
         raise Fa3ReadError(_("This is not an FA(3) invoice (root element %(root)s).", root=etree.QName(root).text))
     return _Reader(root).result()

@@ -1,0 +1,330 @@
+import hashlib
+import logging
+
+import psycopg2
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from einvoice.errors import EInvoiceError
+from einvoice.inbound import read_received
+
+from ..tools.bill_import import BillImporter
+
+_logger = logging.getLogger(__name__)
+
+INBOX_STATES = [
+    ("new", "New"),
+    ("to_review", "To review"),
+    ("imported", "Imported"),
+    ("failed", "Failed"),
+    ("done", "Done"),
+]
+KINDS = [
+    ("invoice", "Supplier invoice"),
+    ("sent", "Invoice we sent"),
+    ("error", "Errors in an invoice we sent"),
+    ("buyer_message", "Buyer's message"),
+]
+UPLOAD = "upload"  # the platform code of files imported by hand
+
+
+class AccountEinvoiceInbox(models.Model):
+    """One message received from a national platform (or one file imported by hand), kept forever.
+
+    The message is stored as it came before anything reads it, keyed by its platform id, so fetching it twice
+    (two runs, two workers) keeps one record, and a message that cannot be read stays with its error and a retry.
+    Supplier invoices become draft vendor bills, or are linked to the bill already entered by hand. Messages about
+    invoices we sent go to the platform add-on, which implements ``_<platform>_take_message()``; it may also
+    implement ``_<platform>_pdf(received)`` to render an invoice that came without its PDF.
+    """
+
+    _name = "account.einvoice.inbox"
+    _description = "Received e-invoice message"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "received_at desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    platform = fields.Selection(
+        selection=[(UPLOAD, "Imported by hand")], required=True, readonly=True, help="Where the message came from."
+    )
+    platform_id = fields.Char(
+        string="Message id", required=True, readonly=True, help="The platform's id of the message (ANAF download id)."
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    kind = fields.Selection(KINDS, required=True, default="invoice", readonly=True)
+    state = fields.Selection(INBOX_STATES, required=True, default="new", index=True, tracking=True, readonly=True)
+    received_at = fields.Datetime(readonly=True, help="When the platform made the message available.")
+    partner_vat = fields.Char(string="Counterparty tax id", readonly=True)
+    partner_name = fields.Char(string="Counterparty", readonly=True)
+    details = fields.Text(readonly=True, help="What the platform says about the message.")
+    platform_reference = fields.Char(
+        readonly=True, help="The platform's reference of the upload the message is about (ANAF upload index)."
+    )
+    raw_attachment_id = fields.Many2one(
+        "ir.attachment", string="Message as received", readonly=True, help="The file as the platform sent it."
+    )
+    invoice_number = fields.Char(readonly=True)
+    invoice_date = fields.Date(readonly=True)
+    amount_total = fields.Monetary(string="Total", currency_field="currency_id", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_difference = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="The bill's total minus the total the invoice states: anything but zero needs a look.",
+    )
+    move_id = fields.Many2one("account.move", string="Vendor bill", readonly=True, index=True, check_company=True)
+    document_id = fields.Many2one(
+        "account.einvoice.document", string="Invoice sent", readonly=True, help="Our attempt the message is about."
+    )
+    match_report = fields.Text(string="How it was matched", readonly=True)
+    error_message = fields.Text(string="Errors", readonly=True)
+    notified = fields.Boolean(readonly=True, help="The accountants have been told about this message.")
+
+    _unique_message = models.Constraint(
+        "UNIQUE(platform, company_id, platform_id)", "This message is already in the inbox."
+    )
+
+    @api.depends("invoice_number", "platform_id", "partner_name")
+    def _compute_name(self):
+        for message in self:
+            message.name = " - ".join(
+                filter(None, [message.partner_name, message.invoice_number or message.platform_id])
+            )
+
+    # -- storing ---------------------------------------------------------------------------------------------------
+    @api.model
+    def _store(self, values, raw=None, raw_name=None):
+        """The inbox record of a platform message, created from ``values`` the first time only.
+
+        ``raw`` (bytes) is the message as received. Two workers fetching the same message at once both reach the
+        unique constraint: the second gets the first one's record.
+        """
+        key = [
+            ("platform", "=", values["platform"]),
+            ("company_id", "=", values["company_id"]),
+            ("platform_id", "=", values["platform_id"]),
+        ]
+        existing = self.search(key, limit=1)
+        if existing:
+            return existing
+        try:
+            with self.env.cr.savepoint():
+                message = self.create(values)
+        except psycopg2.IntegrityError:
+            return self.search(key, limit=1)
+        if raw is not None:
+            message._keep_raw(raw, raw_name or f"{values['platform_id']}.xml")
+        return message
+
+    def _keep_raw(self, raw, name):
+        self.raw_attachment_id = self.env["ir.attachment"].create(
+            {"name": name, "raw": raw, "res_model": self._name, "res_id": self.id}
+        )
+
+    @api.model
+    def _import_file(self, content, filename):
+        """An e-invoice file (XML, or a platform's ZIP) imported by hand: stored, then read like a received one."""
+        message = self._store(
+            {
+                "platform": UPLOAD,
+                "platform_id": hashlib.sha256(content).hexdigest(),  # the same file imported twice is one message
+                "company_id": self.env.company.id,
+                "kind": "invoice",
+                "received_at": fields.Datetime.now(),
+            },
+            content,
+            filename,
+        )
+        if message.state == "new":
+            message._process()
+        return message
+
+    # -- processing ------------------------------------------------------------------------------------------------
+    @api.model
+    def _lock_new(self, limit):
+        """Up to ``limit`` new messages, locked for this transaction (SKIP LOCKED): workers never take the same."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id FROM account_einvoice_inbox WHERE state = 'new' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            [limit],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _cron_process(self, limit=500):
+        self._lock_new(limit)._process()
+        self.env["account.einvoice.document"]._commit()
+
+    def action_retry(self):
+        retried = self.filtered(lambda message: message.state in ("new", "failed"))
+        retried.write({"state": "new", "error_message": False})
+        retried._process()
+
+    def action_open_bill(self):
+        self.ensure_one()
+        return self.move_id._get_records_action() if self.move_id else False
+
+    def _process(self):
+        """Read, match and import the invoices; hand the other messages to their platform. Each message fails on
+        its own: the others go on."""
+        invoices = self.filtered(lambda message: message.kind == "invoice")
+        for message in self - invoices:
+            message._guarded(lambda message=message: message._take_platform_message())
+        received = {}
+        for message in invoices:
+            message._guarded(lambda message=message: received.update({message: message._read()}))
+        for company, messages in self.browse([message.id for message in received]).grouped("company_id").items():
+            importer = BillImporter(self.with_company(company).env, [received[message] for message in messages])
+            for message in messages:
+                message._guarded(
+                    lambda message=message, importer=importer: message._import(importer, received[message])
+                )
+
+    def _guarded(self, step):
+        """Run ``step``; what it cannot do leaves the message failed with the reason, the rest of the run goes on."""
+        try:
+            with self.env.cr.savepoint():
+                step()
+        except EInvoiceError as error:
+            self._fail(error.translated(self.env.lang))
+        except UserError as error:
+            self._fail(str(error))
+        except Exception as error:  # pylint: disable=broad-exception-caught - never lose a message to one bug
+            _logger.exception("e-invoice inbox message %s could not be processed", self.id)
+            self._fail(self.env._("Unexpected error: %(error)s", error=error))
+
+    def _fail(self, reason):
+        self.write({"state": "failed", "error_message": reason})
+        self.message_post(body=reason)
+
+    def _take_platform_message(self):
+        handler = getattr(self, f"_{self.platform}_take_message", None)
+        if handler:
+            handler()
+        else:
+            self.state = "done"
+
+    def _read(self):
+        if not self.raw_attachment_id:
+            raise UserError(self.env._("The message has no content: fetch it again from the platform."))
+        received = read_received(self.raw_attachment_id.raw, self.raw_attachment_id.name)
+        invoice = received.invoice
+        self.write(
+            {
+                "invoice_number": invoice.number,
+                "invoice_date": invoice.issue_date,
+                "partner_name": self.partner_name or (invoice.seller and invoice.seller.name),
+                "partner_vat": self.partner_vat or (invoice.seller and invoice.seller.vat_id),
+            }
+        )
+        return received
+
+    def _import(self, importer, received):
+        outcome = importer._import(received)
+        bill = outcome.bill
+        self._attach_to(bill, received)
+        report = outcome.report
+        self.write(
+            {
+                "move_id": bill.id,
+                "state": "to_review" if outcome.needs_review else "imported",
+                "currency_id": bill.currency_id.id,
+                "amount_total": outcome.stated_total,
+                "amount_difference": outcome.difference,
+                "match_report": "\n".join(report),
+                "error_message": False,
+            }
+        )
+        bill.message_post(
+            body=self.env._(
+                "E-invoice %(number)s received through %(platform)s:\n%(report)s",
+                number=received.invoice.number or "",
+                platform=self._platform_label(),
+                report="\n".join(report),
+            )
+        )
+
+    def _attach_to(self, bill, received):
+        """The invoice's files on the bill: the platform's original, the XML, its signature and a PDF."""
+        files = {}
+        if self.raw_attachment_id.name != received.xml_name:
+            files[self.raw_attachment_id.name] = self.raw_attachment_id.raw
+        files[received.xml_name] = received.xml
+        files.update(received.files)
+        pdf = received.pdf() or self._platform_pdf(received)
+        if pdf:
+            files.setdefault(*pdf)
+        known = set(
+            self.env["ir.attachment"]
+            .search([("res_model", "=", "account.move"), ("res_id", "=", bill.id), ("name", "in", list(files))])
+            .mapped("name")
+        )
+        attachments = self.env["ir.attachment"].create(
+            [
+                {"name": name, "raw": content, "res_model": "account.move", "res_id": bill.id}
+                for name, content in files.items()
+                if name not in known
+            ]
+        )
+        pdf_attachment = attachments.filtered(lambda attachment: attachment.mimetype == "application/pdf")[:1]
+        if pdf_attachment and not bill.message_main_attachment_id:
+            bill.message_main_attachment_id = pdf_attachment
+
+    def _platform_pdf(self, received):
+        renderer = getattr(self, f"_{self.platform}_pdf", None)
+        try:
+            return renderer(received) if renderer else None
+        except EInvoiceError as error:  # the bill is complete without it: say why it is missing
+            self.message_post(body=self.env._("No PDF: %(error)s", error=error.translated(self.env.lang)))
+            return None
+
+    def _platform_label(self):
+        return dict(self._fields["platform"]._description_selection(self.env)).get(self.platform, self.platform)
+
+    # -- telling the accountants -----------------------------------------------------------------------------------
+    @api.model
+    def _cron_notify(self):
+        """One digest per company: a mail and an activity for each accountant, about new bills and failures."""
+        pending = self.search(
+            [("notified", "=", False), "|", ("state", "=", "failed"), ("move_id", "!=", False)], order="id"
+        )
+        for company, messages in pending.grouped("company_id").items():
+            users = company.einvoice_accountant_ids
+            if users:
+                messages._send_digest(users)
+            messages.notified = True
+
+    def _send_digest(self, users):
+        bills = self.filtered("move_id")
+        failed = self.filtered(lambda message: message.state == "failed")
+        summary = self.env._(
+            "E-invoices received: %(bills)s bill(s) to check, %(failed)s message(s) failed",
+            bills=len(bills),
+            failed=len(failed),
+        )
+        lines = [
+            self.env._(
+                "%(name)s: %(state)s %(bill)s",
+                name=message.name,
+                state=dict(INBOX_STATES)[message.state],
+                bill=message.move_id.display_name or message.error_message or "",
+            )
+            for message in self
+        ]
+        body = Markup("<p>%s</p><ul>%s</ul>") % (summary, Markup().join(Markup("<li>%s</li>") % line for line in lines))
+        self.env["mail.mail"].sudo().create(
+            {
+                "subject": summary,
+                "body_html": body,
+                "recipient_ids": [(6, 0, users.partner_id.ids)],
+                "auto_delete": True,
+            }
+        )
+        latest = self[-1]
+        for user in users:
+            latest.activity_schedule("mail.mail_activity_data_todo", user_id=user.id, summary=summary, note=body)

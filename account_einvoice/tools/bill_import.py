@@ -1,0 +1,288 @@
+"""Received e-invoices -> vendor bills, through the matching engine, with candidates loaded in bulk.
+
+:class:`BillImporter` loads everything the matching engine may need for a batch of invoices of one company in a
+fixed number of queries (partners, products, vendor codes, units, taxes, bills, currencies), then makes or links one
+bill per invoice. The queries do not depend on the number of invoices or lines in the batch.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from odoo import Command
+
+from einvoice import matching
+from einvoice.i18n import translate
+from einvoice.model import Line
+
+
+@dataclass
+class ImportOutcome:
+    bill: object  # account.move
+    linked: bool  # the invoice was linked to a bill already there
+    needs_review: bool
+    stated_total: float  # what the invoice says it totals, signed as the bill
+    difference: float  # the bill's total minus the stated one
+    report: list  # what was decided and why, in the user's language
+
+
+class BillImporter:
+    def __init__(self, env, documents):
+        """Ready to import ``documents`` (``einvoice.inbound.ReceivedDocument``) into ``env.company``."""
+        self.env = env
+        self.company = env.company
+        self.lang = env.lang
+        self.settings = matching.MatchSettings(
+            company_id=self.company.id, create_vendors=self.company.einvoice_create_vendors
+        )
+        invoices = [document.invoice for document in documents]
+        self.index = matching.MatchIndex(
+            partners=self._partners(),
+            products=self._products(),
+            supplier_codes=self._supplier_codes(),
+            uoms=self._uoms(),
+            taxes=self._taxes(),
+            bills=self._bills(invoices),
+        )
+        codes = {invoice.currency for invoice in invoices if invoice.currency}
+        self.currencies = {
+            currency.name: currency
+            for currency in env["res.currency"].with_context(active_test=False).search([("name", "in", list(codes))])
+        }
+        self.journal = self.company._einvoice_purchase_journal()
+        self.vendors_created = {}  # proposal key -> partner: one vendor per seller, however many invoices it sent
+
+    # -- candidates, in bulk ---------------------------------------------------------------------------------------
+    def _rows(self, query, params):
+        self.env.flush_all()
+        self.env.cr.execute(query, params)
+        return self.env.cr.fetchall()
+
+    def _partners(self):
+        rows = self._rows(
+            """
+            SELECT p.id, p.name, p.vat, p.company_registry, c.code, p.company_id
+              FROM res_partner p LEFT JOIN res_country c ON c.id = p.country_id
+             WHERE p.active AND p.id = p.commercial_partner_id
+               AND (p.company_id IS NULL OR p.company_id = %s)
+               AND (COALESCE(p.vat, '') != '' OR COALESCE(p.company_registry, '') != '')
+            """,
+            [self.company.id],
+        )
+        return [matching.PartnerCandidate(*row) for row in rows]
+
+    def _products(self):
+        rows = self._rows(
+            """
+            SELECT pp.id, COALESCE(pt.name->>%s, pt.name->>'en_US'), pp.default_code, pp.barcode, pt.uom_id,
+                   pt.company_id
+              FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             WHERE pp.active AND pt.active AND pt.purchase_ok
+               AND (pt.company_id IS NULL OR pt.company_id = %s)
+            """,
+            [self.lang or "en_US", self.company.id],
+        )
+        return [matching.ProductCandidate(*row) for row in rows]
+
+    def _supplier_codes(self):
+        rows = self._rows(
+            """
+            SELECT si.partner_id, si.product_code, pp.id
+              FROM product_supplierinfo si JOIN product_product pp ON pp.product_tmpl_id = si.product_tmpl_id
+             WHERE COALESCE(si.product_code, '') != '' AND pp.active
+               AND (si.product_id IS NULL OR si.product_id = pp.id)
+               AND (si.company_id IS NULL OR si.company_id = %s)
+            """,
+            [self.company.id],
+        )
+        return [matching.SupplierCode(*row) for row in rows]
+
+    def _uoms(self):
+        rows = self._rows(
+            """
+            SELECT id, einvoice_unece_code, COALESCE(name->>%s, name->>'en_US')
+              FROM uom_uom WHERE active AND COALESCE(einvoice_unece_code, '') != ''
+            """,
+            [self.lang or "en_US"],
+        )
+        return [matching.UomCandidate(*row) for row in rows]
+
+    def _taxes(self):
+        taxes = self.env["account.tax"].search(
+            [
+                *self.env["account.tax"]._check_company_domain(self.company),
+                ("type_tax_use", "=", "purchase"),
+                ("amount_type", "=", "percent"),
+            ]
+        )
+        return [
+            matching.TaxCandidate(
+                id=tax.id,
+                name=tax.name,
+                rate=Decimal(str(tax.amount)),
+                category=tax.einvoice_vat_category or None,
+                type_tax_use=tax.type_tax_use,
+                company_id=self.company.id,
+                reverse_charge=any(line.factor_percent < 0 for line in tax.invoice_repartition_line_ids),
+                price_include=tax.price_include,
+            )
+            for tax in taxes
+        ]
+
+    def _bills(self, invoices):
+        numbers = [matching.compact(invoice.number) for invoice in invoices if invoice.number]
+        dates = [invoice.issue_date for invoice in invoices if invoice.issue_date]
+        rows = self._rows(
+            r"""
+            SELECT id, commercial_partner_id, ref, invoice_date, amount_total, state, move_type = 'in_refund',
+                   company_id
+              FROM account_move
+             WHERE company_id = %s AND move_type IN ('in_invoice', 'in_refund') AND state != 'cancel'
+               AND commercial_partner_id IS NOT NULL
+               AND (upper(regexp_replace(ref, '[\W_]+', '', 'g')) = ANY(%s) OR invoice_date = ANY(%s))
+            """,
+            [self.company.id, numbers, dates],
+        )
+        return [matching.BillCandidate(*row[:4], Decimal(str(row[4])), *row[5:]) for row in rows]
+
+    # -- one invoice -------------------------------------------------------------------------------------------------
+    def _import(self, received):
+        invoice = received.invoice
+        match = matching.match_invoice(invoice, self.index, self.settings)
+        vendor = self._vendor(match.vendor)
+        report = [self._say(self.env._("Vendor"), match.vendor), self._say(self.env._("Bill"), match.bill)]
+        report += [self.env._("Read: %(finding)s", finding=str(finding)) for finding in received.findings]
+        sign = -1 if not invoice.is_credit_note and (matching.invoice_total(invoice) or 0) < 0 else 1
+        stated = float(sign * (matching.invoice_total(invoice) or 0))
+        if match.bill.record_id:
+            bill = self.env["account.move"].browse(match.bill.record_id)
+            linked = True
+        else:
+            bill = self.env["account.move"].create(self._bill_values(invoice, match, vendor, sign, report))
+            linked = False
+            if vendor:
+                self.index.add_bill(
+                    matching.BillCandidate(
+                        bill.id,
+                        vendor.id,
+                        bill.ref,
+                        bill.invoice_date,
+                        Decimal(str(bill.amount_total)),
+                        bill.state,
+                        bill.move_type == "in_refund",
+                        self.company.id,
+                    )
+                )
+        difference = bill.currency_id.round(bill.amount_total - stated)
+        if difference:
+            report.append(
+                self.env._(
+                    "The bill totals %(bill)s, the invoice states %(stated)s: check the lines and taxes.",
+                    bill=bill.amount_total,
+                    stated=stated,
+                )
+            )
+        return ImportOutcome(
+            bill=bill,
+            linked=linked,
+            needs_review=bool(match.needs_review or not vendor or difference or received.findings),
+            stated_total=stated,
+            difference=difference,
+            report=report,
+        )
+
+    def _say(self, what, decision):
+        return f"{what}: {translate(decision.reason, self.lang)}"
+
+    def _vendor(self, decision):
+        if decision.record_id:
+            return self.env["res.partner"].browse(decision.record_id)
+        proposal = decision.proposal
+        if decision.kind != matching.CREATED or not proposal:
+            return self.env["res.partner"]
+        if proposal.key not in self.vendors_created:
+            country = self.env["res.country"].search([("code", "=", proposal.country)], limit=1)
+            partner = self.env["res.partner"].create(
+                {
+                    "name": proposal.name,
+                    "is_company": True,
+                    "vat": proposal.vat,
+                    "company_registry": proposal.registry,
+                    "country_id": country.id,
+                    "street": proposal.street,
+                    "city": proposal.city,
+                    "zip": proposal.postal_code,
+                    "email": proposal.email,
+                    "phone": proposal.phone,
+                }
+            )
+            self.vendors_created[proposal.key] = partner
+            self.index.add_partner(
+                matching.PartnerCandidate(partner.id, partner.name, partner.vat, proposal.registry, proposal.country)
+            )
+        return self.vendors_created[proposal.key]
+
+    def _bill_values(self, invoice, match, vendor, sign, report):
+        lines = []
+        for number, (line, decisions) in enumerate(zip(invoice.lines, match.lines, strict=True), start=1):
+            lines.append(Command.create(self._line_values(line, decisions, sign)))
+            report.append(
+                self.env._(
+                    "Line %(number)s (%(name)s): %(product)s %(unit)s %(tax)s",
+                    number=number,
+                    name=line.item_name or "",
+                    product=translate(decisions.product.reason, self.lang),
+                    unit=translate(decisions.uom.reason, self.lang),
+                    tax=translate(decisions.tax.reason, self.lang),
+                )
+            )
+        for item in invoice.allowances_charges:
+            tax = self.index.match_tax(
+                Line(vat_category=item.vat_category, vat_rate=item.vat_rate), self.company.id, purchase=True
+            )
+            amount = (item.amount or 0) * (1 if item.charge else -1) * sign
+            lines.append(
+                Command.create(
+                    {
+                        "name": item.reason or (self.env._("Charge") if item.charge else self.env._("Allowance")),
+                        "quantity": 1,
+                        "price_unit": float(amount),
+                        "tax_ids": [Command.set([tax.record_id] if tax.record_id else [])],
+                    }
+                )
+            )
+        currency = self.currencies.get(invoice.currency)
+        payment = invoice.payment_means[0] if invoice.payment_means else None
+        return {
+            "move_type": "in_refund" if invoice.is_credit_note or sign < 0 else "in_invoice",
+            "journal_id": self.journal.id,
+            "partner_id": vendor.id,
+            "ref": invoice.number,
+            "invoice_date": invoice.issue_date,
+            "invoice_date_due": invoice.due_date or invoice.issue_date,
+            "currency_id": currency.id if currency else self.company.currency_id.id,
+            "payment_reference": payment.payment_id if payment else False,
+            "invoice_line_ids": lines,
+        }
+
+    def _line_values(self, line, decisions, sign):
+        quantity = sign * (line.quantity or Decimal(1))
+        net = sign * (line.net_amount or Decimal(0))
+        if line.price is not None:
+            unit_price = line.price / (line.base_quantity or Decimal(1))
+        else:
+            unit_price = net / quantity if quantity else net
+        gross = quantity * unit_price
+        discount = (1 - net / gross) * 100 if gross and gross != net else Decimal(0)
+        values = {
+            "name": "\n".join(filter(None, [line.item_name, line.description])) or "/",
+            "quantity": float(quantity),
+            "price_unit": float(unit_price),
+            "discount": float(round(discount, 6)),
+            "tax_ids": [Command.set([decisions.tax.record_id] if decisions.tax.record_id else [])],
+            "einvoice_supplier_code": line.seller_item_id or False,
+        }
+        if decisions.product.record_id:
+            values["product_id"] = decisions.product.record_id
+        if decisions.uom.record_id:  # else the product's unit, or none
+            values["product_uom_id"] = decisions.uom.record_id
+        return values

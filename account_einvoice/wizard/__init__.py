@@ -1,0 +1,1 @@
+from . import account_einvoice_import_wizard
