@@ -124,6 +124,7 @@ class BillCandidate:
     state: str = "draft"
     refund: bool = False
     company_id: int | None = None
+    from_einvoice: bool = False  # made from (or linked to) a received e-invoice: its number is the seller's own
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,8 @@ class MatchIndex:
             return
         if compact(bill.ref):
             self.bills_by_ref[bill.partner_id, compact(bill.ref)].append(bill)
-        if bill.date and bill.total is not None:
+        # a bill from another e-invoice is that invoice: another one of the same day and total is not a copy of it
+        if bill.date and bill.total is not None and not bill.from_einvoice:
             self.bills_by_total[bill.partner_id, bill.date, money(abs(bill.total))].append(bill)
 
     # vendor

@@ -429,6 +429,14 @@ def test_bill_with_the_same_date_and_total_is_linked(index):
     assert index.match_existing_bill(invoice("FV 99", date(2026, 3, 5), "246.01"), KOWALSKI.id).kind == NONE
 
 
+def test_two_invoices_of_one_day_and_amount_are_two_bills():
+    """A daily delivery billed at the same price: the bill made from yesterday's e-invoice is not today's."""
+    imported = replace(DRAFT, ref="FV 98", from_einvoice=True)
+    index = MatchIndex(bills=[imported])
+    assert index.match_existing_bill(invoice("FV 99", date(2026, 3, 5), "246.00"), KOWALSKI.id).kind == NONE
+    assert index.match_existing_bill(invoice("FV 98", date(2026, 3, 5), "246.00"), KOWALSKI.id).record_id == 301
+
+
 def test_bills_of_other_vendors_refunds_and_cancelled_bills_are_not_linked(index):
     assert index.match_existing_bill(invoice(), KOWALSKI.id).kind == NONE
     assert index.match_existing_bill(invoice(type_code="381"), ACME.id).kind == NONE

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from einvoice.errors import EInvoiceError
+from einvoice.http import PlatformUnavailableError, RateLimitedError
 from einvoice.inbound import read_received
 
 from ..tools.bill_import import BillImporter
@@ -37,7 +38,8 @@ class AccountEinvoiceInbox(models.Model):
     (two runs, two workers) keeps one record, and a message that cannot be read stays with its error and a retry.
     Supplier invoices become draft vendor bills, or are linked to the bill already entered by hand. Messages about
     invoices we sent go to the platform add-on, which implements ``_<platform>_take_message()``; it may also
-    implement ``_<platform>_pdf(received)`` to render an invoice that came without its PDF.
+    implement ``_<platform>_fetch()`` to download a message stored without its content, and
+    ``_<platform>_pdf(received)`` to render an invoice that came without its PDF.
     """
 
     _name = "account.einvoice.inbox"
@@ -156,9 +158,14 @@ class AccountEinvoiceInbox(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
-    def _cron_process(self, limit=500):
-        self._lock_new(limit)._process()
+    def _cron_process(self, limit=200):
+        """Up to ``limit`` new messages a run (their downloads and PDFs stay inside the platforms' per-minute
+        limits); when more are waiting, the run is scheduled again at once."""
+        messages = self._lock_new(limit)
+        messages._process()
         self.env["account.einvoice.document"]._commit()
+        if len(messages) == limit and any(message.state != "new" for message in messages):
+            self.env.ref("account_einvoice.ir_cron_einvoice_inbox_process")._trigger()
 
     def action_retry(self):
         retried = self.filtered(lambda message: message.state in ("new", "failed"))
@@ -175,8 +182,10 @@ class AccountEinvoiceInbox(models.Model):
         invoices = self.filtered(lambda message: message.kind == "invoice")
         for message in self - invoices:
             message._guarded(lambda message=message: message._take_platform_message())
+        for message in invoices.filtered(lambda message: not message.raw_attachment_id):
+            message._guarded(message._fetch)  # kept even if reading it fails next
         received = {}
-        for message in invoices:
+        for message in invoices.filtered("raw_attachment_id"):
             message._guarded(lambda message=message: received.update({message: message._read()}))
         for company, messages in self.browse([message.id for message in received]).grouped("company_id").items():
             importer = BillImporter(self.with_company(company).env, [received[message] for message in messages])
@@ -190,6 +199,8 @@ class AccountEinvoiceInbox(models.Model):
         try:
             with self.env.cr.savepoint():
                 step()
+        except (RateLimitedError, PlatformUnavailableError) as error:  # the platform asks us to come back later
+            _logger.info("e-invoice inbox message %s waits: %s", self.id, error)
         except EInvoiceError as error:
             self._fail(error.translated(self.env.lang))
         except UserError as error:
@@ -209,9 +220,14 @@ class AccountEinvoiceInbox(models.Model):
         else:
             self.state = "done"
 
+    def _fetch(self):
+        """Get the message's content from its platform (it was stored before it could be downloaded)."""
+        fetch = getattr(self, f"_{self.platform}_fetch", None)
+        if not fetch:
+            raise UserError(self.env._("The message has no content and its platform cannot give it again."))
+        fetch()
+
     def _read(self):
-        if not self.raw_attachment_id:
-            raise UserError(self.env._("The message has no content: fetch it again from the platform."))
         received = read_received(self.raw_attachment_id.raw, self.raw_attachment_id.name)
         invoice = received.invoice
         self.write(

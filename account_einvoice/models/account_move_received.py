@@ -7,7 +7,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     einvoice_inbox_ids = fields.One2many("account.einvoice.inbox", "move_id", string="E-invoices received")
-    einvoice_inbox_count = fields.Integer(compute="_compute_einvoice_inbox_count", string="E-invoices received")
+    einvoice_inbox_count = fields.Integer(compute="_compute_einvoice_inbox_count", string="Received e-invoice count")
 
     @api.depends("einvoice_inbox_ids")
     def _compute_einvoice_inbox_count(self):

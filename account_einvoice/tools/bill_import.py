@@ -50,6 +50,7 @@ class BillImporter:
         }
         self.journal = self.company._einvoice_purchase_journal()
         self.vendors_created = {}  # proposal key -> partner: one vendor per seller, however many invoices it sent
+        self.settled_taxes = set()  # ids of the ambiguous tax decisions a default settled
 
     # -- candidates, in bulk ---------------------------------------------------------------------------------------
     def _rows(self, query, params):
@@ -134,7 +135,7 @@ class BillImporter:
         rows = self._rows(
             r"""
             SELECT id, commercial_partner_id, ref, invoice_date, amount_total, state, move_type = 'in_refund',
-                   company_id
+                   company_id, EXISTS(SELECT 1 FROM account_einvoice_inbox inbox WHERE inbox.move_id = account_move.id)
               FROM account_move
              WHERE company_id = %s AND move_type IN ('in_invoice', 'in_refund') AND state != 'cancel'
                AND commercial_partner_id IS NOT NULL
@@ -170,6 +171,7 @@ class BillImporter:
                         bill.state,
                         bill.move_type == "in_refund",
                         self.company.id,
+                        from_einvoice=True,
                     )
                 )
         difference = bill.currency_id.round(bill.amount_total - stated)
@@ -181,10 +183,15 @@ class BillImporter:
                     stated=stated,
                 )
             )
+        uncertain = [
+            decision
+            for decision in match.decisions()
+            if decision.kind in (matching.AMBIGUOUS, matching.SIMILAR) and id(decision) not in self.settled_taxes
+        ]
         return ImportOutcome(
             bill=bill,
             linked=linked,
-            needs_review=bool(match.needs_review or not vendor or difference or received.findings),
+            needs_review=bool(uncertain or not match.vendor.certain or not vendor or difference or received.findings),
             stated_total=stated,
             difference=difference,
             report=report,
@@ -221,10 +228,28 @@ class BillImporter:
             )
         return self.vendors_created[proposal.key]
 
+    def _tax(self, decision, product):
+        """The tax of a line, and why. Where several taxes fit (goods and services at one rate, say), the product's
+        own purchase tax or else the company's default purchase tax settles it, if it is one of them."""
+        reason = translate(decision.reason, self.lang)
+        if decision.kind != matching.AMBIGUOUS:
+            return decision.record_id, reason
+        for default in (product.supplier_taxes_id, self.company.account_purchase_tax_id):
+            chosen = default.filtered(lambda tax: tax.id in decision.candidates)
+            if len(chosen) == 1:
+                self.settled_taxes.add(id(decision))
+                return chosen.id, self.env._("%(reason)s %(tax)s is used, the default.", reason=reason, tax=chosen.name)
+        return None, reason
+
     def _bill_values(self, invoice, match, vendor, sign, report):
         lines = []
+        products = self.env["product.product"].browse(
+            [decisions.product.record_id for decisions in match.lines if decisions.product.record_id]
+        )
+        products.mapped("supplier_taxes_id")  # one query for the invoice, not one per line
         for number, (line, decisions) in enumerate(zip(invoice.lines, match.lines, strict=True), start=1):
-            lines.append(Command.create(self._line_values(line, decisions, sign)))
+            tax_id, tax_reason = self._tax(decisions.tax, products.browse(decisions.product.record_id))
+            lines.append(Command.create(self._line_values(line, decisions, sign, tax_id)))
             report.append(
                 self.env._(
                     "Line %(number)s (%(name)s): %(product)s %(unit)s %(tax)s",
@@ -232,13 +257,14 @@ class BillImporter:
                     name=line.item_name or "",
                     product=translate(decisions.product.reason, self.lang),
                     unit=translate(decisions.uom.reason, self.lang),
-                    tax=translate(decisions.tax.reason, self.lang),
+                    tax=tax_reason,
                 )
             )
         for item in invoice.allowances_charges:
-            tax = self.index.match_tax(
+            tax_decision = self.index.match_tax(
                 Line(vat_category=item.vat_category, vat_rate=item.vat_rate), self.company.id, purchase=True
             )
+            tax_id, _reason = self._tax(tax_decision, self.env["product.product"])
             amount = (item.amount or 0) * (1 if item.charge else -1) * sign
             lines.append(
                 Command.create(
@@ -246,7 +272,7 @@ class BillImporter:
                         "name": item.reason or (self.env._("Charge") if item.charge else self.env._("Allowance")),
                         "quantity": 1,
                         "price_unit": float(amount),
-                        "tax_ids": [Command.set([tax.record_id] if tax.record_id else [])],
+                        "tax_ids": [Command.set([tax_id] if tax_id else [])],
                     }
                 )
             )
@@ -264,7 +290,7 @@ class BillImporter:
             "invoice_line_ids": lines,
         }
 
-    def _line_values(self, line, decisions, sign):
+    def _line_values(self, line, decisions, sign, tax_id):
         quantity = sign * (line.quantity or Decimal(1))
         net = sign * (line.net_amount or Decimal(0))
         if line.price is not None:
@@ -278,7 +304,7 @@ class BillImporter:
             "quantity": float(quantity),
             "price_unit": float(unit_price),
             "discount": float(round(discount, 6)),
-            "tax_ids": [Command.set([decisions.tax.record_id] if decisions.tax.record_id else [])],
+            "tax_ids": [Command.set([tax_id] if tax_id else [])],
             "einvoice_supplier_code": line.seller_item_id or False,
         }
         if decisions.product.record_id:

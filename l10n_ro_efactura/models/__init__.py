@@ -1,4 +1,5 @@
 from . import account_einvoice_document
+from . import account_einvoice_inbox
 from . import account_move
 from . import l10n_ro_efactura_connection
 from . import l10n_ro_efactura_oauth_nonce

@@ -13,6 +13,16 @@ class ResCompany(models.Model):
         string="Validate at ANAF before sending",
         help="Ask ANAF's validation service first; an invoice it refuses is not uploaded and its reasons are shown.",
     )
+    l10n_ro_efactura_sync_days = fields.Integer(
+        string="SPV messages window (days)",
+        default=60,
+        help="How many days back the SPV messages are listed at each synchronisation (ANAF keeps them 60 days). "
+        "Messages already in the inbox are not downloaded again.",
+    )
+
+    _l10n_ro_efactura_sync_days_range = models.Constraint(
+        "CHECK(l10n_ro_efactura_sync_days BETWEEN 1 AND 60)", "ANAF lists the messages of the last 1 to 60 days."
+    )
 
     def _l10n_ro_efactura_connection(self):
         """The ANAF connection serving this company (there is one per certificate holder)."""

@@ -10,3 +10,4 @@ class ResConfigSettings(models.TransientModel):
     l10n_ro_efactura_validate_first = fields.Boolean(
         related="company_id.l10n_ro_efactura_validate_first", readonly=False
     )
+    l10n_ro_efactura_sync_days = fields.Integer(related="company_id.l10n_ro_efactura_sync_days", readonly=False)

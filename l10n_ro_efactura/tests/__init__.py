@@ -3,4 +3,5 @@ from . import test_coexistence
 from . import test_install
 from . import test_oauth
 from . import test_send
+from . import test_inbox
 from . import test_tour
