@@ -8,4 +8,14 @@
     "countries": ["pl"],
     "depends": ["account_einvoice", "l10n_pl"],
     "external_dependencies": {"python": ["einvoice"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/l10n_pl_ksef_security.xml",
+        "data/ir_cron.xml",
+        "views/account_move_views.xml",
+        "views/l10n_pl_ksef_connection_views.xml",
+        "views/res_config_settings_views.xml",
+    ],
+    "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
 }

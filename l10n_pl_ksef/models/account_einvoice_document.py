@@ -1,7 +1,222 @@
-from odoo import fields, models
+import contextlib
+import threading
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+
+from einvoice.http import AuthenticationError, OutcomeUnknownError, TransportError
+from einvoice.pl.crypto import FileDigest
+from einvoice.pl.fa3 import Fa3Error
+from einvoice.pl.ksef import ACCEPTED, DUPLICATE, PENDING, RETRY, KsefRequestError, OnlineSession, Sessions
+
+CHECK_DELAYS = (1, 2, 5, 10, 30, 60)  # minutes between status questions: KSeF usually numbers within seconds
+UPO_NOT_READY = 21178  # KSeF: no UPO for these criteria (yet)
+REFERENCE_SEPARATOR = "/"  # platform_reference: "<session reference>/<invoice reference>"
+# the online sessions a scheduled run of this worker thread shares, by connection
+_RUN = threading.local()
 
 
 class AccountEinvoiceDocument(models.Model):
     _inherit = "account.einvoice.document"
 
     platform = fields.Selection(selection_add=[("pl_ksef", "KSeF (Poland)")], ondelete={"pl_ksef": "cascade"})
+
+    # -- KSeF access -----------------------------------------------------------------------------------------------
+    def _pl_ksef_connection(self):
+        connection = self.company_id._l10n_pl_ksef_connection()
+        if not connection:
+            raise AuthenticationError(
+                self.env._(
+                    "%(company)s is not connected to KSeF: an administrator connects it in Accounting > "
+                    "Configuration > KSeF connections.",
+                    company=self.company_id.display_name,
+                )
+            )
+        return connection
+
+    def _pl_ksef_sessions(self):
+        return Sessions(*self._pl_ksef_connection()._ksef_signed_in())
+
+    def _pl_ksef_references(self):
+        """``(session reference, invoice reference)`` of the upload; either is False while unknown."""
+        session, _separator, invoice = (self.platform_reference or "").partition(REFERENCE_SEPARATOR)
+        return session or False, invoice or False
+
+    # -- the three steps ---------------------------------------------------------------------------------------------
+    def _pl_ksef_upload(self):
+        move = self.move_id
+        self._pl_ksef_connection()._ksef_signed_in()  # a connection missing its secrets stops here, before anything
+        try:
+            xml = move._l10n_pl_ksef_xml()
+        except Fa3Error as refusal:
+            findings = [str(finding) for finding in refusal.findings]
+            self._set_state("error", "\n".join(findings) or refusal.translated(self.env.lang))
+            return
+        self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
+        self._pl_ksef_send(xml)
+
+    def _pl_ksef_send(self, xml):
+        """Send the exact bytes ``xml``. The session is recorded before the invoice goes, so an answer lost on the
+        way is looked for there, by the invoice's hash."""
+        connection = self._pl_ksef_connection()
+        shared = getattr(_RUN, "sessions", None)
+        session = shared.get(connection.id) if shared is not None else None
+        if session is None:
+            session = self._pl_ksef_open_session(connection)
+            if shared is not None:
+                shared[connection.id] = session
+        self.platform_reference = session.reference_number
+        self._commit()
+        try:
+            sent = session.send(xml)
+        except KsefRequestError:
+            if shared is not None:
+                shared.pop(connection.id, None)  # a session KSeF refuses to take invoices in is not used again
+            raise
+        finally:
+            if shared is None:
+                _close(session)
+        self._set_state(
+            "processing",
+            platform_reference=REFERENCE_SEPARATOR.join((sent.session_reference, sent.reference_number)),
+            next_check_at=self._pl_ksef_next_check(),
+        )
+
+    def _pl_ksef_open_session(self, connection):
+        client, auth = connection._ksef_signed_in()
+        session = OnlineSession.open(client, auth)
+        session.sessions = _LookupAfterLostAnswer(
+            client,
+            auth,
+            self.env._(
+                "KSeF's answer to the invoice was lost, and KSeF could not say yet whether the invoice arrived: it "
+                "will be asked again before anything is sent."
+            ),
+        )
+        return session
+
+    @api.model
+    def _cron_send(self, limit=50):
+        """The invoices of one scheduled run share an online session per connection (KSeF opens far fewer
+        sessions an hour than it takes invoices); the sessions are closed when the run ends."""
+        _RUN.sessions = {}
+        try:
+            return super()._cron_send(limit=limit)
+        finally:
+            sessions, _RUN.sessions = _RUN.sessions, None
+            for session in sessions.values():
+                _close(session)
+
+    def _pl_ksef_check(self):
+        session_reference, invoice_reference = self._pl_ksef_references()
+        if not invoice_reference:  # sent before KSeF named it (carried over): looked for like a lost answer
+            self._pl_ksef_resolve()
+            return
+        sessions = self._pl_ksef_sessions()
+        status = sessions.invoice_status(session_reference, invoice_reference)
+        if status.state == PENDING:
+            self._pl_ksef_wait()
+        elif status.state == ACCEPTED:
+            try:
+                self._pl_ksef_accept(sessions, session_reference, invoice_reference, status.ksef_number)
+            except KsefRequestError as error:
+                if UPO_NOT_READY not in error.codes:
+                    raise
+                self._pl_ksef_wait()  # numbered, but its UPO is not issued yet
+        elif status.state == DUPLICATE:
+            self._pl_ksef_take_duplicate(sessions, status)
+        elif status.state == RETRY:
+            self._set_state("to_send", self._pl_ksef_reasons(status))
+        else:
+            self._set_state("rejected", self._pl_ksef_reasons(status))
+
+    def _pl_ksef_accept(self, sessions, session_reference, invoice_reference, ksef_number):
+        """Keep KSeF's UPO byte for byte: the signed proof that the invoice is in KSeF under ``ksef_number``."""
+        upo = sessions.invoice_upo(session_reference, invoice_reference)
+        name = f"{self.move_id.name.replace('/', '_')}_upo_{ksef_number}.xml"
+        self._set_state(
+            "accepted",
+            self.env._("KSeF number %(number)s.", number=ksef_number),
+            platform_reference=REFERENCE_SEPARATOR.join((session_reference, invoice_reference)),
+            platform_number=ksef_number,
+            response_attachment_id=self._attach(name, upo, "application/xml").id,
+        )
+
+    def _pl_ksef_take_duplicate(self, sessions, status):
+        """KSeF already holds an invoice of this seller, kind and number. It is this one when the very same bytes
+        are found where the original went: then the original's KSeF number is this invoice's. Otherwise another
+        document took the number, and the person must look."""
+        original_session = status.original_session_reference_number
+        try:
+            original = original_session and sessions.find(original_session, self._pl_ksef_hash())
+        except KsefRequestError:
+            original = None  # a session this connection cannot read: not ours
+        if original and original.state == ACCEPTED and original.ksef_number == status.ksef_number:
+            self._pl_ksef_accept(sessions, original_session, original.reference_number, original.ksef_number)
+            return
+        self._set_state(
+            "rejected",
+            self.env._(
+                "KSeF already holds another invoice numbered %(number)s of this seller, under KSeF number %(ksef)s: "
+                "check that invoice, and give this one a number of its own if it is a different invoice.",
+                number=self.move_id.name,
+                ksef=status.ksef_number or "-",
+            ),
+        )
+
+    def _pl_ksef_resolve(self):
+        """What became of an invoice whose answer was lost: found in its session by its hash (and followed), or
+        sent again as the very same bytes, which KSeF answers as a duplicate carrying the original's KSeF number
+        when the first one did arrive — never a second invoice."""
+        session_reference, _invoice_reference = self._pl_ksef_references()
+        if not session_reference or not self.attachment_id:
+            self._set_state("to_send", self.env._("Nothing reached KSeF: the invoice will be sent again."))
+            return
+        found = self._pl_ksef_sessions().find(session_reference, self._pl_ksef_hash())
+        if found:
+            self._set_state(
+                "processing",
+                self.env._("Found in KSeF."),
+                platform_reference=REFERENCE_SEPARATOR.join((session_reference, found.reference_number)),
+                next_check_at=False,
+            )
+            self._pl_ksef_check()
+            return
+        self.move_id.message_post(
+            body=self.env._("KSeF has no trace of the invoice in its session: the same document is sent again.")
+        )
+        self._pl_ksef_send(self.attachment_id.raw)
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    def _pl_ksef_hash(self):
+        return FileDigest.of(self.attachment_id.raw).hash
+
+    def _pl_ksef_reasons(self, status):
+        return "\n".join([status.description, *map(str, status.details)])
+
+    def _pl_ksef_wait(self):
+        self.write({"check_count": self.check_count + 1, "next_check_at": self._pl_ksef_next_check()})
+
+    def _pl_ksef_next_check(self):
+        return datetime.now() + timedelta(minutes=CHECK_DELAYS[min(self.check_count, len(CHECK_DELAYS) - 1)])
+
+
+def _close(session):
+    """Close an online session, so that KSeF issues its UPO; KSeF closes it by itself within hours otherwise."""
+    with contextlib.suppress(TransportError):
+        session.close()
+
+
+class _LookupAfterLostAnswer(Sessions):
+    """After an answer was lost, a lookup that fails leaves the outcome unknown: the invoice may be in KSeF, so it
+    must not go back to the queue as if it had never been sent."""
+
+    def __init__(self, client, auth, message):
+        super().__init__(client, auth)
+        self.message = message
+
+    def find(self, session_reference, invoice_hash):
+        try:
+            return super().find(session_reference, invoice_hash)
+        except TransportError as error:
+            raise OutcomeUnknownError(self.message, status=error.status, detail=error.detail) from error

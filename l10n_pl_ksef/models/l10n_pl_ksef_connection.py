@@ -1,0 +1,372 @@
+import base64
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from cryptography import x509
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from einvoice.errors import EInvoiceError
+from einvoice.http import AuthenticationError, RateLimitedError, TransportError
+from einvoice.pl.crypto import CredentialsError, certificate_nip, certificate_validity, load_credentials
+from einvoice.pl.ksef import (
+    Authenticator,
+    CertificateLogin,
+    Context,
+    KsefAuthenticationFailed,
+    KsefClient,
+    KsefRequestError,
+    KsefTokenLogin,
+)
+from einvoice.pl.model import bare_nip
+
+ADMIN = "account_einvoice.group_einvoice_admin"
+WARN_AHEAD = timedelta(days=30)  # administrators are told this long before a certificate or token ends
+# KSeF's answers to a login that a person can act on
+NO_PERMISSIONS, WRONG_TOKEN, UNTRUSTED_CERTIFICATE = 415, 450, 460
+CERTIFICATE_NOT_VALID_NOW, NO_SUBJECT_IDENTIFIER = 21115, 21117
+# what a login depends on: when one of them changes, the next call signs in afresh
+CREDENTIAL_FIELDS = (
+    "auth_method",
+    "nip",
+    "environment",
+    "base_url",
+    "ksef_token_encrypted",
+    "certificate_encrypted",
+    "private_key_encrypted",
+    "key_password_encrypted",
+)
+MAX_WAIT = 60  # seconds a worker waits for KSeF's limits; a longer wait is spent by the invoice in the queue
+# signed-in KSeF clients of each worker thread (a client is not shared between threads), by connection
+_LOGINS = threading.local()
+
+
+def wait(seconds):
+    """Wait as KSeF's limits ask, briefly: a worker that slept for an hour would be stopped by the server in the
+    middle of a send. A longer wait is refused before the request goes, so the invoice stays in the queue."""
+    if seconds > MAX_WAIT:
+        raise RateLimitedError(f"KSeF's limits ask to wait {seconds:.0f} s: the invoice waits in the queue.")
+    time.sleep(seconds)
+
+
+class ConnectionNotReady(AuthenticationError):
+    """The connection cannot sign in as it stands (a secret missing, a certificate unusable); the message says
+    what to do. Sending stops on it like on any refused login."""
+
+
+class L10nPlKsefConnection(models.Model):
+    """Access to KSeF for one company: a KSeF certificate with its private key, or a KSeF token.
+
+    Secrets are stored encrypted and never shown again once entered; the certificate's subject and validity are
+    kept in clear so that administrators see what is installed and when it ends.
+    """
+
+    _name = "l10n_pl_ksef.connection"
+    _inherit = ["account.einvoice.secret.mixin", "mail.thread", "mail.activity.mixin"]
+    _description = "KSeF connection"
+
+    name = fields.Char(required=True, default="KSeF")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, tracking=True
+    )
+    environment = fields.Selection(
+        [("test", "Test"), ("demo", "Demo"), ("prod", "Production")],
+        required=True,
+        default="test",
+        tracking=True,
+        help="Test and demo take invoices without legal effect (demo with production data); production issues them.",
+    )
+    base_url = fields.Char(
+        string="Other address", groups=ADMIN, help="Serve every KSeF service from this address (a simulator)."
+    )
+    nip = fields.Char(
+        string="NIP",
+        compute="_compute_nip",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="The company's NIP: whose invoices are sent through this connection.",
+    )
+    auth_method = fields.Selection(
+        [("certificate", "KSeF certificate"), ("token", "KSeF token")],
+        string="Sign in with",
+        required=True,
+        default="certificate",
+        tracking=True,
+        help="A KSeF certificate (authentication type) with its private key, as generated in Aplikacja Podatnika; "
+        "or a KSeF token, accepted until the end of 2026.",
+    )
+    ksef_token = fields.Char(
+        string="KSeF token",
+        compute="_compute_secrets",
+        inverse="_inverse_ksef_token",
+        groups=ADMIN,
+        help="Never shown again.",
+    )
+    ksef_token_encrypted = fields.Char(groups=ADMIN, copy=False)
+    token_valid_until = fields.Date(
+        tracking=True, help="The end of the token as Aplikacja Podatnika showed it: administrators are told ahead."
+    )
+    certificate_file = fields.Binary(
+        string="Certificate (.crt)", compute="_compute_secrets", inverse="_inverse_certificate_file", groups=ADMIN
+    )
+    certificate_encrypted = fields.Text(groups=ADMIN, copy=False)
+    private_key_file = fields.Binary(
+        string="Private key (.key)",
+        compute="_compute_secrets",
+        inverse="_inverse_private_key_file",
+        groups=ADMIN,
+        help="Never shown again.",
+    )
+    private_key_encrypted = fields.Text(groups=ADMIN, copy=False)
+    key_password = fields.Char(
+        string="Private key password",
+        compute="_compute_secrets",
+        inverse="_inverse_key_password",
+        groups=ADMIN,
+        help="Never shown again.",
+    )
+    key_password_encrypted = fields.Char(groups=ADMIN, copy=False)
+    certificate_subject = fields.Char(readonly=True, copy=False)
+    certificate_nip = fields.Char(string="NIP of the certificate", readonly=True, copy=False)
+    certificate_valid_from = fields.Datetime(readonly=True, copy=False)
+    certificate_valid_to = fields.Datetime(readonly=True, copy=False)
+    secrets_stored = fields.Char(
+        compute="_compute_secrets_stored", help="Which secrets are stored (they are never shown)."
+    )
+    verified_at = fields.Datetime(string="Last verified", readonly=True, copy=False)
+
+    _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one KSeF connection.")
+
+    @api.depends("company_id")
+    def _compute_nip(self):
+        for connection in self:
+            connection.nip = bare_nip(connection.company_id.vat) or connection.nip
+
+    # -- secrets: write-only ---------------------------------------------------------------------------------------
+    def _compute_secrets(self):
+        for connection in self:  # what is stored is never sent back to a browser
+            connection.ksef_token = connection.certificate_file = False
+            connection.private_key_file = connection.key_password = False
+
+    @api.depends("ksef_token_encrypted", "private_key_encrypted", "key_password_encrypted")
+    def _compute_secrets_stored(self):
+        labels = {
+            "ksef_token_encrypted": self.env._("KSeF token"),
+            "private_key_encrypted": self.env._("private key"),
+            "key_password_encrypted": self.env._("key password"),
+        }
+        for connection in self:
+            stored = [label for field, label in labels.items() if connection.sudo()[field]]
+            connection.secrets_stored = ", ".join(stored) or self.env._("none")
+
+    def _inverse_ksef_token(self):
+        for connection in self.filtered("ksef_token"):
+            connection.ksef_token_encrypted = connection._encrypt(connection.ksef_token.strip())
+
+    def _inverse_private_key_file(self):
+        for connection in self.filtered("private_key_file"):
+            connection.private_key_encrypted = connection._encrypt(connection.private_key_file)
+
+    def _inverse_key_password(self):
+        for connection in self.filtered("key_password"):
+            connection.key_password_encrypted = connection._encrypt(connection.key_password)
+
+    def _inverse_certificate_file(self):
+        for connection in self.filtered("certificate_file"):
+            certificate = connection._load_certificate(base64.b64decode(connection.certificate_file))
+            not_before, not_after = certificate_validity(certificate)
+            connection.write(
+                {
+                    "certificate_encrypted": connection._encrypt(connection.certificate_file),
+                    "certificate_subject": certificate.subject.rfc4514_string(),
+                    "certificate_nip": certificate_nip(certificate),
+                    "certificate_valid_from": not_before.replace(tzinfo=None),
+                    "certificate_valid_to": not_after.replace(tzinfo=None),
+                }
+            )
+
+    def _decrypted_file(self, field):
+        stored = self._decrypt(self.sudo()[field])
+        return base64.b64decode(stored) if stored else None
+
+    # -- talking to KSeF -------------------------------------------------------------------------------------------
+    def _ksef_client(self):
+        self.ensure_one()
+        connection = self.sudo()
+        model = type(self)  # the clock is looked up at each call: a client may outlive this transaction
+        return KsefClient(
+            connection.base_url or None,
+            environment=connection.environment,
+            now=lambda: model._ksef_now(),
+            sleep=lambda seconds: model._ksef_sleep(seconds),
+        )
+
+    def _ksef_login(self):
+        """How this connection signs in; :class:`ConnectionNotReady` says what is missing or unusable."""
+        self.ensure_one()
+        connection = self.sudo()
+        if connection.auth_method == "token":
+            token = connection._decrypt(connection.ksef_token_encrypted)
+            if not token:
+                raise ConnectionNotReady(self.env._("Enter the KSeF token of the connection first."))
+            return KsefTokenLogin(token)
+        certificate = connection._decrypted_file("certificate_encrypted")
+        private_key = connection._decrypted_file("private_key_encrypted")
+        if not certificate or not private_key:
+            raise ConnectionNotReady(self.env._("Upload the KSeF certificate and its private key first."))
+        password = connection._decrypt(connection.key_password_encrypted) or None
+        try:
+            credentials = load_credentials(certificate, private_key, password, now=self._ksef_now())
+        except CredentialsError as error:
+            raise ConnectionNotReady(
+                self.env._("The certificate cannot be used: %(reason)s", reason=error.translated(self.env.lang))
+            ) from None
+        return CertificateLogin(credentials)
+
+    def _ksef_authenticator(self, client):
+        self.ensure_one()
+        if not self.nip:
+            raise ConnectionNotReady(self.env._("Enter the company's NIP on the KSeF connection first."))
+        return Authenticator(client, Context("Nip", self.nip), self._ksef_login())
+
+    def _ksef_signed_in(self):
+        """``(client, authenticator)`` kept for this connection by the worker thread: one login serves every
+        invoice of a scheduled run and the runs after it (the authenticator refreshes or signs in again when its
+        tokens end), and the tokens live in memory only. Other credentials, another login."""
+        self.ensure_one()
+        connection = self.sudo()
+        logins = _LOGINS.__dict__.setdefault("by_connection", {})
+        connection_key = (self.env.cr.dbname, self.id)
+        credentials = hash(tuple(connection[name] for name in CREDENTIAL_FIELDS))
+        kept = logins.get(connection_key)
+        if kept is None or kept[0] != credentials:
+            client = self._ksef_client()
+            kept = logins[connection_key] = (credentials, client, self._ksef_authenticator(client))
+        return kept[1:]
+
+    def action_verify(self):
+        """Sign in to KSeF once with what is stored: a clear answer, either way."""
+        self.ensure_one()
+        try:
+            self._ksef_authenticator(self._ksef_client()).login()
+        except EInvoiceError as error:
+            raise UserError(self._ksef_failure(error)) from None
+        self.verified_at = fields.Datetime.now()
+        message = self.env._("KSeF accepts the connection for NIP %(nip)s.", nip=self.nip)
+        self.message_post(body=message)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": message},
+        }
+
+    def _ksef_failure(self, error):
+        """Why signing in failed, in words an administrator can act on."""
+        lang = self.env.lang
+        if isinstance(error, ConnectionNotReady):
+            return error.translated(lang)
+        if isinstance(error, KsefAuthenticationFailed):
+            if error.code == WRONG_TOKEN:
+                return self.env._(
+                    "KSeF does not accept the token: it is wrong, inactive or revoked. Generate a new token in "
+                    "Aplikacja Podatnika and enter it again."
+                )
+            if error.code == NO_PERMISSIONS:
+                return self._ksef_no_permissions()
+            if error.code == UNTRUSTED_CERTIFICATE:
+                return self.env._("KSeF does not trust the certificate: it is invalid, revoked or suspended.")
+        if isinstance(error, KsefRequestError):
+            if CERTIFICATE_NOT_VALID_NOW in error.codes:
+                return self.env._("KSeF refuses the certificate: it is not valid today (not valid yet, or expired).")
+            if NO_SUBJECT_IDENTIFIER in error.codes:
+                return self.env._(
+                    "The certificate names no NIP or PESEL KSeF can sign in with: use a KSeF certificate of the "
+                    "authentication type."
+                )
+        if isinstance(error, TransportError):
+            return self.env._("KSeF could not be asked: %(reason)s", reason=error.translated(lang))
+        return self.env._("KSeF refused the login: %(reason)s", reason=error.translated(lang))
+
+    def _ksef_no_permissions(self):
+        if self.auth_method == "token":
+            return self.env._(
+                "KSeF does not let this token act for NIP %(nip)s: it was generated for another company, or without "
+                "the right to issue invoices.",
+                nip=self.nip,
+            )
+        if self.certificate_nip and self.certificate_nip != self.nip:
+            return self.env._(
+                "The certificate belongs to NIP %(certificate)s, not to the company's NIP %(nip)s, and KSeF found no "
+                "permission for it to act for %(nip)s. Upload the company's certificate, or grant the permission in "
+                "Aplikacja Podatnika.",
+                certificate=self.certificate_nip,
+                nip=self.nip,
+            )
+        return self.env._(
+            "The certificate has no permissions in KSeF for NIP %(nip)s: grant at least the right to issue invoices "
+            "in Aplikacja Podatnika.",
+            nip=self.nip,
+        )
+
+    # -- expiry ----------------------------------------------------------------------------------------------------
+    @api.model
+    def _cron_warn_expiry(self):
+        """Administrators are told a month ahead that a certificate or token ends, while there is time to renew."""
+        horizon = fields.Datetime.now() + WARN_AHEAD
+        ending = self.sudo().search(
+            [
+                "|",
+                "&",
+                ("auth_method", "=", "certificate"),
+                ("certificate_valid_to", "<=", horizon),
+                "&",
+                ("auth_method", "=", "token"),
+                ("token_valid_until", "<=", horizon.date()),
+            ]
+        )
+        for connection in ending:
+            if connection.auth_method == "certificate":
+                what, ends = self.env._("KSeF certificate"), connection.certificate_valid_to.date()
+            else:
+                what, ends = self.env._("KSeF token"), connection.token_valid_until
+            connection._warn_admins(
+                self.env._(
+                    "The %(what)s of %(company)s ends on %(date)s: renew it in Aplikacja Podatnika and enter it on the "
+                    "KSeF connection, or invoices cannot be sent.",
+                    what=what,
+                    company=connection.company_id.name,
+                    date=ends,
+                )
+            )
+
+    def _warn_admins(self, message):
+        self.ensure_one()
+        summary = self.env._("KSeF connection needs attention")
+        if self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            return  # one open reminder is enough; the chatter keeps every warning
+        admins = self.env.ref(ADMIN).all_user_ids.filtered(
+            lambda user: not user.share and user.active and self.company_id in user.company_ids
+        )
+        for admin in admins:
+            self.activity_schedule("mail.mail_activity_data_todo", summary=summary, note=message, user_id=admin.id)
+        self.message_post(body=message)
+
+    @staticmethod
+    def _ksef_now():
+        return datetime.now(timezone.utc)
+
+    @staticmethod
+    def _ksef_sleep(seconds):
+        wait(seconds)
+
+    def _load_certificate(self, data):
+        """The X.509 certificate of a ``.crt`` file, PEM or DER."""
+        try:
+            if b"-----BEGIN" in data:
+                return x509.load_pem_x509_certificate(data)
+            return x509.load_der_x509_certificate(data)
+        except ValueError:
+            raise UserError(self.env._("The certificate file is not a PEM or DER X.509 certificate.")) from None
