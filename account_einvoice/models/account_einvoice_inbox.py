@@ -205,7 +205,8 @@ class AccountEinvoiceInbox(models.Model):
             self._fail(error.translated(self.env.lang))
         except UserError as error:
             self._fail(str(error))
-        except Exception as error:  # pylint: disable=broad-exception-caught - never lose a message to one bug
+        # a message is never lost to one unforeseen case: it fails with the reason, and can be retried
+        except Exception as error:  # pylint: disable=broad-exception-caught
             _logger.exception("e-invoice inbox message %s could not be processed", self.id)
             self._fail(self.env._("Unexpected error: %(error)s", error=error))
 

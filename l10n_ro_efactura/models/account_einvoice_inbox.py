@@ -28,15 +28,13 @@ class AccountEinvoiceInbox(models.Model):
     @api.model
     def _cron_l10n_ro_efactura_sync(self):
         """Every SPV message of every connected company over its window, stored before anything reads it."""
-        for company in self.env["res.company"].sudo().search([]):
-            connection = company._l10n_ro_efactura_connection()
-            if not connection or not company._l10n_ro_efactura_cif():
-                continue
-            try:
-                self._l10n_ro_efactura_sync(company, connection._anaf_client())
-            except EInvoiceError as error:  # one company's trouble does not stop the others
-                _logger.warning("ANAF messages of %s: %s", company.name, error)
-                self.env["account.einvoice.document"]._commit()
+        for connection in self.env["l10n_ro_efactura.connection"].sudo().search([("company_ids", "!=", False)]):
+            for company in connection.company_ids.filtered(lambda company: company._l10n_ro_efactura_cif()):
+                try:
+                    self._l10n_ro_efactura_sync(company, connection._anaf_client())
+                except EInvoiceError as error:  # one company's trouble does not stop the others
+                    _logger.warning("ANAF messages of %s: %s", company.name, error)
+                    self.env["account.einvoice.document"]._commit()
         self._cron_process()
         self._cron_notify()
 
