@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import PlatformUnavailableError, RateLimitedError
@@ -104,7 +105,8 @@ class AccountEinvoiceInbox(models.Model):
         """The inbox record of a platform message, created from ``values`` the first time only.
 
         ``raw`` (bytes) is the message as received. Two workers fetching the same message at once both reach the
-        unique constraint: the second gets the first one's record.
+        unique constraint: the second one gets an empty recordset (the message is the other worker's; its
+        transaction cannot see it yet) and goes on.
         """
         key = [
             ("platform", "=", values["platform"]),
@@ -115,7 +117,7 @@ class AccountEinvoiceInbox(models.Model):
         if existing:
             return existing
         try:
-            with self.env.cr.savepoint():
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():  # the clash is expected: not an error
                 message = self.create(values)
         except psycopg2.IntegrityError:
             return self.search(key, limit=1)
@@ -142,6 +144,8 @@ class AccountEinvoiceInbox(models.Model):
             content,
             filename,
         )
+        if not message:
+            raise UserError(self.env._("This file is being imported by somebody else right now."))
         if message.state == "new":
             message._process()
         return message

@@ -1,9 +1,10 @@
 import base64
+import threading
 from datetime import date
 from decimal import Decimal
 
-from odoo import Command
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -252,3 +253,48 @@ class TestInboxImport(InboxCommon):
             }
         )
         self.assertFalse(self.inbox.with_user(user).search([("id", "=", message.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestTwoWorkers(TransactionCase):
+    """Two workers on the inbox at once, each with its own database connection, as two cron processes have."""
+
+    def worker(self):
+        cr = self.registry.cursor()
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})["account.einvoice.inbox"]
+
+    def message_values(self, platform_id):
+        return {"platform": "upload", "platform_id": platform_id, "company_id": self.env.ref("base.main_company").id}
+
+    def forget(self, platform_id):
+        inbox = self.worker()
+        inbox.search([("platform", "=", "upload"), ("platform_id", "=", platform_id)]).unlink()
+        inbox.env.cr.commit()
+
+    def test_a_message_fetched_by_two_workers_at_once_is_stored_once(self):
+        self.addCleanup(self.forget, "two-workers-store")
+        first, second = self.worker(), self.worker()
+        first._store(self.message_values("two-workers-store"))  # not committed yet
+        found = []
+        # the second worker inserts the same message: PostgreSQL holds it until the first one commits
+        racing = threading.Thread(target=lambda: found.append(second._store(self.message_values("two-workers-store"))))
+        racing.start()
+        racing.join(timeout=0.5)
+        self.assertTrue(racing.is_alive(), "the second insert waits for the first worker")
+        first.env.cr.commit()
+        racing.join()
+        self.assertFalse(found[0], "the message is the first worker's: the second one leaves it")
+        second.env.cr.commit()
+        self.assertEqual(first.search_count([("platform_id", "=", "two-workers-store")]), 1)
+
+    def test_a_message_taken_by_one_worker_is_skipped_by_the_other(self):
+        self.addCleanup(self.forget, "two-workers-lock")
+        setup = self.worker()
+        message = setup._store(self.message_values("two-workers-lock"))
+        setup.env.cr.commit()
+        first, second = self.worker(), self.worker()
+        self.assertIn(message.id, first._lock_new(1000).ids)
+        self.assertNotIn(message.id, second._lock_new(1000).ids)
+        first.env.cr.rollback()
+        self.assertIn(message.id, second._lock_new(1000).ids)  # released: the other worker may take it now
