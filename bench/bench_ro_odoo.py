@@ -9,7 +9,7 @@ Both writers work on the same ``account.move`` of the same database:
 
 Usage, from the repository root::
 
-    .venv/bin/python bench/bench_ro_odoo.py [--lines 200] [--repeat 10] [--keep-db] [--reuse-db]
+    .venv/bin/python -m bench.bench_ro_odoo [--lines 200] [--repeat 10] [--keep-db] [--reuse-db]
 
 The script drops and creates the database ``einv_bench_ro`` with ``l10n_ro_efactura`` and ``l10n_ro_edi`` installed
 (``--reuse-db`` keeps an existing one with both installed), then creates a Romanian company on the ``ro`` chart, a
@@ -20,13 +20,9 @@ are then part of the figure). Figures are printed, never asserted. Without an im
 """
 
 import argparse
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import odoo_db
+
 DATABASE = "einv_bench_ro"
 MODULES = ["l10n_ro_efactura", "l10n_ro_edi"]
 HTTP_PORT = "8190"
@@ -36,68 +32,8 @@ CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 
-def addons_path():
-    import odoo
-
-    paths = [str(ROOT)]
-    for package_dir in odoo.__path__:
-        candidate = Path(package_dir).parent / "addons"
-        if (candidate / "account" / "__manifest__.py").is_file():
-            paths.append(str(candidate))
-    return ",".join(paths)
-
-
-def odoo_options(database):
-    # the XSLT processor of the official rules needs more address space than Odoo's default hard limit allows
-    return [
-        "-d",
-        database,
-        "--addons-path",
-        addons_path(),
-        "--limit-memory-hard",
-        "0",
-        "--http-interface",
-        "127.0.0.1",
-        "--http-port",
-        HTTP_PORT,
-        "--max-cron-threads",
-        "0",
-        "--log-level",
-        "warn",
-    ]
-
-
-def database_exists(database):
-    from contextlib import closing
-
-    import odoo.sql_db
-
-    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
-        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
-        return bool(cr.fetchone())
-
-
-def drop_database(database):
-    import odoo.service.db
-
-    odoo.service.db.exp_drop(database)
-
-
-def install(database):
-    """A fresh database with both add-ons, by Odoo's own command line (its output is shown only on failure)."""
-    command = [sys.executable, "-m", "odoo", *odoo_options(database), "-i", ",".join(MODULES), "--stop-after-init"]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments
-    if done.returncode:
-        print("\n".join((done.stdout + done.stderr).splitlines()[-40:]))
-        raise SystemExit(f"installing {', '.join(MODULES)} into {database} failed")
-    print(f"  database {database}: {', '.join(MODULES)} installed in {time.perf_counter() - started:.0f} s")
-
-
-def romanian_invoice(env, lines):
-    """A company in Bucharest on the Romanian chart, a customer in Cluj and a posted invoice of ``lines`` lines."""
-    from odoo import Command
-
+def romanian_company(env):
+    """A company in Bucharest on the Romanian chart; the environment returned works in it."""
     romania = env.ref("base.ro")
     # the chart is loaded just below: no automatic install of the country's other modules on creation
     company = (
@@ -118,6 +54,15 @@ def romanian_invoice(env, lines):
             "state_id": env.ref("base.RO_B").id,
         }
     )
+    return env, company
+
+
+def romanian_invoice(env, lines):
+    """A company in Bucharest on the Romanian chart, a customer in Cluj and a posted invoice of ``lines`` lines."""
+    from odoo import Command
+
+    env, company = romanian_company(env)
+    romania = env.ref("base.ro")
     customer = env["res.partner"].create(
         {
             "name": "Beta Construcții SA",
@@ -176,19 +121,6 @@ def summary(xml):
     return f"{len(xml) / 1024:4.0f} KiB of XML, {len(lines)} lines, {payable} payable"
 
 
-def median_ms(function, repeat, before=None):
-    """The median of ``repeat`` timed calls after one warm-up, in ms; ``before`` runs untimed ahead of each call."""
-    function()
-    times = []
-    for _ in range(repeat):
-        if before:
-            before()
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def measure(env, lines, repeat):
     from einvoice.ro import ciusro
 
@@ -215,8 +147,8 @@ def measure(env, lines, repeat):
         print(f"    Odoo: {error}")
 
     for label, before in (("warm cache", None), ("cold cache", env.invalidate_all)):
-        our_ms = median_ms(ours, repeat, before)
-        odoo_ms = median_ms(odoos, repeat, before)
+        our_ms = odoo_db.median_ms(ours, repeat, before)
+        odoo_ms = odoo_db.median_ms(odoos, repeat, before)
         print(f"  {label}, median of {repeat}:")
         print(f"    ours   (_einvoice_invoice + ciusro.render):  {our_ms:8.2f} ms")
         print(f"    Odoo's (account.edi.xml.ubl_ro._export_invoice): {odoo_ms:8.2f} ms")
@@ -231,35 +163,16 @@ def main(argv=None):
     parser.add_argument("--keep-db", action="store_true", help=f"keep the database {DATABASE} at the end")
     parser.add_argument("--reuse-db", action="store_true", help=f"use {DATABASE} as it is when it exists")
     args = parser.parse_args(argv)
-    try:
-        import odoo.release
-    except ImportError:
-        print("  SKIPPED: Odoo is not importable")
+    if not odoo_db.odoo_19():
         return
-    if odoo.release.version_info[0] != 19:
-        print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
-        return
-
-    from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(odoo_options(DATABASE))
-    if not (args.reuse_db and database_exists(DATABASE)):
-        if database_exists(DATABASE):
-            drop_database(DATABASE)
-        install(DATABASE)
-    try:
-        registry = Registry(DATABASE)
-        with registry.cursor() as cr:
-            try:
-                measure(api.Environment(cr, SUPERUSER_ID, {}), args.lines, args.repeat)
-            finally:
-                cr.rollback()
-    finally:
-        if not args.keep_db:
-            drop_database(DATABASE)
-            print(f"  database {DATABASE} dropped")
+    odoo_db.run_in_database(
+        DATABASE,
+        MODULES,
+        HTTP_PORT,
+        lambda env: measure(env, args.lines, args.repeat),
+        reuse=args.reuse_db,
+        keep=args.keep_db,
+    )
 
 
 def run():

@@ -192,11 +192,21 @@ class AccountEinvoiceInbox(models.Model):
         for message in invoices.filtered("raw_attachment_id"):
             message._guarded(lambda message=message: received.update({message: message._read()}))
         for company, messages in self.browse([message.id for message in received]).grouped("company_id").items():
-            importer = BillImporter(self.with_company(company).env, [received[message] for message in messages])
-            for message in messages:
-                message._guarded(
-                    lambda message=message, importer=importer: message._import(importer, received[message])
-                )
+            messages.with_company(company)._import_all({message: received[message] for message in messages})
+
+    def _import_all(self, received):
+        """The invoices of one company: matched one by one, their bills made together, then each finished."""
+        importer = BillImporter(self.env, list(received.values()))
+        pending = {}
+
+        def prepare(message):
+            pending[message] = importer._prepare(received[message])
+
+        for message in self:
+            message._guarded(lambda message=message: prepare(message))
+        importer._create_bills(list(pending.values()))
+        for message, bill in pending.items():
+            message._guarded(lambda message=message, bill=bill: message._import(importer, bill))
 
     def _guarded(self, step):
         """Run ``step``; what it cannot do leaves the message failed with the reason, the rest of the run goes on."""
@@ -245,9 +255,9 @@ class AccountEinvoiceInbox(models.Model):
         )
         return received
 
-    def _import(self, importer, received):
-        outcome = importer._import(received)
-        bill = outcome.bill
+    def _import(self, importer, pending):
+        outcome = importer._finish(pending)
+        bill, received = outcome.bill, pending.received
         self._attach_to(bill, received)
         report = outcome.report
         self.write(

@@ -254,6 +254,22 @@ class TestInboxImport(InboxCommon):
         )
         self.assertFalse(self.inbox.with_user(user).search([("id", "=", message.id)]))
 
+    def test_one_invoice_received_twice_in_one_batch_makes_one_bill(self):
+        xml = ubl.write(self.invoice())
+        company = self.company.id
+        messages = self.inbox.concat(
+            *(
+                self.inbox._store(
+                    {"platform": "upload", "platform_id": name, "company_id": company}, xml, f"{name}.xml"
+                )
+                for name in ("first-copy", "second-copy")
+            )
+        )
+        messages._process()
+        self.assertEqual(len(messages.move_id), 1)
+        self.assertEqual(set(messages.mapped("state")), {"imported"})
+        self.assertIn("same number and date", messages[1].match_report)
+
 
 @tagged("post_install", "-at_install")
 class TestTwoWorkers(TransactionCase):

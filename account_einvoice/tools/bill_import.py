@@ -9,10 +9,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from odoo import Command
+from odoo.exceptions import UserError
 
 from einvoice import matching
 from einvoice.i18n import translate
 from einvoice.model import Line
+
+
+@dataclass
+class PendingBill:
+    """An invoice of the batch, matched, waiting for its bill."""
+
+    received: object  # einvoice.inbound.ReceivedDocument
+    match: object  # einvoice.matching.InvoiceMatch
+    vendor: object  # res.partner, maybe empty
+    report: list
+    stated_total: float  # what the invoice says it totals, signed as the bill
+    values: dict | None = None  # the bill to make
+    bill: object = None  # account.move, made or linked
+    same_as: "PendingBill | None" = None  # the same invoice, received earlier in the batch
 
 
 @dataclass
@@ -50,6 +65,7 @@ class BillImporter:
         }
         self.journal = self.company._einvoice_purchase_journal()
         self.vendors_created = {}  # proposal key -> partner: one vendor per seller, however many invoices it sent
+        self.batch_bills = {}  # provisional (negative) id -> PendingBill: bills the batch is about to make
         self.settled_taxes = set()  # ids of the ambiguous tax decisions a default settled
 
     # -- candidates, in bulk ---------------------------------------------------------------------------------------
@@ -145,54 +161,83 @@ class BillImporter:
         )
         return [matching.BillCandidate(*row[:4], Decimal(str(row[4])), *row[5:]) for row in rows]
 
-    # -- one invoice -------------------------------------------------------------------------------------------------
-    def _import(self, received):
+    # -- the invoices of a batch --------------------------------------------------------------------------------------
+    def _prepare(self, received):
+        """Match ``received`` and say what to do: link it to a bill, or make one (made with the others of the batch
+        by :meth:`_create_bills`, which Odoo does much faster than one by one)."""
         invoice = received.invoice
         match = matching.match_invoice(invoice, self.index, self.settings)
         vendor = self._vendor(match.vendor)
         report = [self._say(self.env._("Vendor"), match.vendor), self._say(self.env._("Bill"), match.bill)]
         report += [self.env._("Read: %(finding)s", finding=str(finding)) for finding in received.findings]
-        sign = -1 if not invoice.is_credit_note and (matching.invoice_total(invoice) or 0) < 0 else 1
-        stated = float(sign * (matching.invoice_total(invoice) or 0))
-        if match.bill.record_id:
-            bill = self.env["account.move"].browse(match.bill.record_id)
-            linked = True
+        total = matching.invoice_total(invoice) or 0
+        sign = -1 if not invoice.is_credit_note and total < 0 else 1
+        pending = PendingBill(received, match, vendor, report, stated_total=float(sign * total))
+        bill_id = match.bill.record_id
+        if bill_id and bill_id < 0:  # another invoice of this batch, the same one sent twice
+            pending.same_as = self.batch_bills[bill_id]
+        elif bill_id:
+            pending.bill = self.env["account.move"].browse(bill_id)
         else:
-            bill = self.env["account.move"].create(self._bill_values(invoice, match, vendor, sign, report))
-            linked = False
+            pending.values = self._bill_values(invoice, match, vendor, sign, report)
             if vendor:
+                provisional_id = -len(self.batch_bills) - 1
+                self.batch_bills[provisional_id] = pending
                 self.index.add_bill(
                     matching.BillCandidate(
-                        bill.id,
+                        provisional_id,
                         vendor.id,
-                        bill.ref,
-                        bill.invoice_date,
-                        Decimal(str(bill.amount_total)),
-                        bill.state,
-                        bill.move_type == "in_refund",
-                        self.company.id,
+                        invoice.number,
+                        invoice.issue_date,
+                        Decimal(str(abs(pending.stated_total))),
+                        refund=pending.values["move_type"] == "in_refund",
+                        company_id=self.company.id,
                         from_einvoice=True,
                     )
                 )
-        difference = bill.currency_id.round(bill.amount_total - stated)
+        return pending
+
+    def _create_bills(self, pendings):
+        """The bills of the batch in one go; when one of them cannot be made, :meth:`_finish` makes each alone."""
+        new = [pending for pending in pendings if pending.values and not pending.bill]
+        try:
+            with self.env.cr.savepoint():
+                bills = self.env["account.move"].create([pending.values for pending in new])
+        # the culprit is found when each bill is made alone
+        except Exception:  # pylint: disable=broad-exception-caught
+            return
+        for pending, bill in zip(new, bills, strict=True):
+            pending.bill = bill
+
+    def _finish(self, pending):
+        if pending.same_as:
+            if not pending.same_as.bill:
+                raise UserError(self.env._("The same invoice, received just before, could not be imported."))
+            pending.bill = pending.same_as.bill
+        elif not pending.bill:
+            pending.bill = self.env["account.move"].create(pending.values)
+        bill, received = pending.bill, pending.received
+        report = pending.report
+        difference = bill.currency_id.round(bill.amount_total - pending.stated_total)
         if difference:
             report.append(
                 self.env._(
                     "The bill totals %(bill)s, the invoice states %(stated)s: check the lines and taxes.",
                     bill=bill.amount_total,
-                    stated=stated,
+                    stated=pending.stated_total,
                 )
             )
         uncertain = [
             decision
-            for decision in match.decisions()
+            for decision in pending.match.decisions()
             if decision.kind in (matching.AMBIGUOUS, matching.SIMILAR) and id(decision) not in self.settled_taxes
         ]
+        certain_vendor = pending.match.vendor.certain and pending.vendor
         return ImportOutcome(
             bill=bill,
-            linked=linked,
-            needs_review=bool(uncertain or not match.vendor.certain or not vendor or difference or received.findings),
-            stated_total=stated,
+            linked=not pending.values,
+            needs_review=bool(uncertain or not certain_vendor or difference or received.findings),
+            stated_total=pending.stated_total,
             difference=difference,
             report=report,
         )

@@ -1,0 +1,126 @@
+"""What the benchmarks that run inside Odoo share: a database of their own, made and dropped by Odoo's own tools."""
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def addons_path():
+    import odoo
+
+    paths = [str(ROOT)]
+    for package_dir in odoo.__path__:
+        candidate = Path(package_dir).parent / "addons"
+        if (candidate / "account" / "__manifest__.py").is_file():
+            paths.append(str(candidate))
+    return ",".join(paths)
+
+
+def odoo_options(database, http_port):
+    # the XSLT processor of the official rules needs more address space than Odoo's default hard limit allows
+    return [
+        "-d",
+        database,
+        "--addons-path",
+        addons_path(),
+        "--limit-memory-hard",
+        "0",
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        http_port,
+        "--max-cron-threads",
+        "0",
+        "--log-level",
+        "warn",
+    ]
+
+
+def database_exists(database):
+    from contextlib import closing
+
+    import odoo.sql_db
+
+    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return bool(cr.fetchone())
+
+
+def drop_database(database):
+    import odoo.service.db
+
+    odoo.service.db.exp_drop(database)
+
+
+def install(database, modules, http_port):
+    """A fresh database with ``modules``, by Odoo's own command line (its output is shown only on failure)."""
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        *odoo_options(database, http_port),
+        "-i",
+        ",".join(modules),
+        "--stop-after-init",
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own arguments
+    if done.returncode:
+        print("\n".join((done.stdout + done.stderr).splitlines()[-40:]))
+        raise SystemExit(f"installing {', '.join(modules)} into {database} failed")
+    print(f"  database {database}: {', '.join(modules)} installed in {time.perf_counter() - started:.0f} s")
+
+
+def median_ms(function, repeat, before=None):
+    """The median of ``repeat`` timed calls after one warm-up, in ms; ``before`` runs untimed ahead of each call."""
+    function()
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def odoo_19():
+    """Whether an Odoo 19 is importable; says why not otherwise."""
+    try:
+        import odoo.release
+    except ImportError:
+        print("  SKIPPED: Odoo is not importable")
+        return False
+    if odoo.release.version_info[0] != 19:
+        print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
+        return False
+    return True
+
+
+def run_in_database(database, modules, http_port, work, *, reuse=False, keep=False):
+    """``work(env)`` in a fresh ``database`` with ``modules`` (or the existing one when ``reuse``); whatever it
+    creates is rolled back, and the database is dropped at the end unless ``keep``."""
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(odoo_options(database, http_port))
+    if not (reuse and database_exists(database)):
+        if database_exists(database):
+            drop_database(database)
+        install(database, modules, http_port)
+    try:
+        registry = Registry(database)
+        with registry.cursor() as cr:
+            try:
+                work(api.Environment(cr, SUPERUSER_ID, {}))
+            finally:
+                cr.rollback()
+    finally:
+        if not keep:
+            drop_database(database)
+            print(f"  database {database} dropped")
