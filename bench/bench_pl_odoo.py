@@ -27,7 +27,7 @@ from bench import odoo_db
 
 DATABASE = "einv_bench_pl"
 MODULES = ["l10n_pl_ksef", "l10n_pl_edi"]
-HTTP_PORT = "8191"
+HTTP_PORT = "8192"
 SELLER_NIP = "5260250274"
 TARGET = 5
 FA3 = "{http://crd.gov.pl/wzor/2025/06/25/13775/}"

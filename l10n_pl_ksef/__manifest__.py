@@ -13,9 +13,15 @@
         "security/l10n_pl_ksef_security.xml",
         "data/ir_cron.xml",
         "views/account_move_views.xml",
+        "views/report_invoice.xml",
         "views/l10n_pl_ksef_connection_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "l10n_pl_ksef/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "_post_init_hook",
     "uninstall_hook": "_uninstall_hook",
 }

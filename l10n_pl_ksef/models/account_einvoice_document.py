@@ -4,14 +4,33 @@ from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 
-from einvoice.http import AuthenticationError, OutcomeUnknownError, TransportError
+from odoo.addons.account_einvoice.models.account_einvoice_document import DUE
+
+from einvoice.http import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    PlatformUnavailableError,
+    RateLimitedError,
+    TransportError,
+)
 from einvoice.pl.crypto import FileDigest
 from einvoice.pl.fa3 import Fa3Error
-from einvoice.pl.ksef import ACCEPTED, DUPLICATE, PENDING, RETRY, KsefRequestError, OnlineSession, Sessions
+from einvoice.pl.ksef import (
+    ACCEPTED,
+    DUPLICATE,
+    PENDING,
+    RETRY,
+    BatchSession,
+    KsefRequestError,
+    OnlineSession,
+    Sessions,
+    choose_session,
+)
 
 CHECK_DELAYS = (1, 2, 5, 10, 30, 60)  # minutes between status questions: KSeF usually numbers within seconds
 UPO_NOT_READY = 21178  # KSeF: no UPO for these criteria (yet)
 REFERENCE_SEPARATOR = "/"  # platform_reference: "<session reference>/<invoice reference>"
+BATCH_SIZE = 1000  # invoices in one batch session: KSeF takes 10 000, a run keeps their XML in memory
 # the online sessions a scheduled run of this worker thread shares, by connection
 _RUN = threading.local()
 
@@ -44,16 +63,27 @@ class AccountEinvoiceDocument(models.Model):
 
     # -- the three steps ---------------------------------------------------------------------------------------------
     def _pl_ksef_upload(self):
-        move = self.move_id
         self._pl_ksef_connection()._ksef_signed_in()  # a connection missing its secrets stops here, before anything
+        xml = self._pl_ksef_xml()
+        if xml:
+            self._pl_ksef_send(xml)
+
+    def _pl_ksef_xml(self):
+        """The FA(3) bytes to send, made once per attempt and kept with it; False (and the attempt in error) when
+        our checks refuse the invoice. An attempt sent again sends the same bytes, so that KSeF knows them for the
+        same invoice if the first sending did arrive; an invoice issued offline has them since it was issued (the
+        buyer's QR code is made of them)."""
+        if self.attachment_id:
+            return self.attachment_id.raw
+        move = self.move_id
         try:
             xml = move._l10n_pl_ksef_xml()
         except Fa3Error as refusal:
             findings = [str(finding) for finding in refusal.findings]
             self._set_state("error", "\n".join(findings) or refusal.translated(self.env.lang))
-            return
+            return False
         self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
-        self._pl_ksef_send(xml)
+        return xml
 
     def _pl_ksef_send(self, xml):
         """Send the exact bytes ``xml``. The session is recorded before the invoice goes, so an answer lost on the
@@ -68,7 +98,7 @@ class AccountEinvoiceDocument(models.Model):
         self.platform_reference = session.reference_number
         self._commit()
         try:
-            sent = session.send(xml)
+            sent = session.send(xml, offline_mode=self.move_id.l10n_pl_ksef_offline)
         except KsefRequestError:
             if shared is not None:
                 shared.pop(connection.id, None)  # a session KSeF refuses to take invoices in is not used again
@@ -98,7 +128,9 @@ class AccountEinvoiceDocument(models.Model):
     @api.model
     def _cron_send(self, limit=50):
         """The invoices of one scheduled run share an online session per connection (KSeF opens far fewer
-        sessions an hour than it takes invoices); the sessions are closed when the run ends."""
+        sessions an hour than it takes invoices); the sessions are closed when the run ends. A queue longer than
+        KSeF takes online in the hour goes in batch sessions first."""
+        self._pl_ksef_send_batches()
         _RUN.sessions = {}
         try:
             return super()._cron_send(limit=limit)
@@ -107,9 +139,79 @@ class AccountEinvoiceDocument(models.Model):
             for session in sessions.values():
                 _close(session)
 
+    # -- batch sessions ----------------------------------------------------------------------------------------------
+    @api.model
+    def _pl_ksef_send_batches(self):
+        """KSeF takes 180 invoices an hour online and has no such limit in batch sessions: a company whose queue
+        is longer than what is left of the hour's online quota sends it in batches."""
+        due = ["|", ("next_check_at", "=", False), ("next_check_at", "<=", fields.Datetime.now())]
+        queued = self._read_group(
+            [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), *due], ["company_id"], ["__count"]
+        )
+        hour_ago = fields.Datetime.now() - timedelta(hours=1)
+        for company, count in queued:
+            # every invoice sent in the hour is counted, batches too: that only ever chooses a batch sooner
+            sent = self.search_count(
+                [("platform", "=", "pl_ksef"), ("company_id", "=", company.id), ("sent_at", ">=", hour_ago)]
+            )
+            if choose_session(count, sent_this_hour=sent) != "batch":
+                continue
+            # one batch a run and company: what KSeF sends back to the queue waits for the next run
+            extra = f"AND platform = 'pl_ksef' AND company_id = {int(company.id)} {DUE}"
+            self._lock_next("to_send", BATCH_SIZE, extra)._pl_ksef_send_batch()
+
+    def _pl_ksef_send_batch(self):
+        """Send these queued documents of one company in batch sessions (offline invoices in their own, flagged
+        so). ``sending`` is durable before KSeF is called; KSeF's number for each invoice comes with the checks,
+        once it has processed the batch."""
+        if not self:
+            return
+        self.write({"state": "sending", "sent_at": fields.Datetime.now()})
+        self._commit()
+        try:
+            client, auth = self[:1]._pl_ksef_connection()._ksef_signed_in()
+        except TransportError as error:  # a refused login too
+            for document in self:
+                document._set_state("error", error.translated(self.env.lang))
+            return
+        xmls = {document: document._pl_ksef_xml() for document in self}
+        ready = self.filtered(lambda document: xmls[document])
+        for offline, documents in ready.grouped(lambda document: document.move_id.l10n_pl_ksef_offline).items():
+            try:
+                batch = BatchSession.send(
+                    client, auth, [xmls[document] for document in documents], offline_mode=offline
+                )
+            except TransportError as error:
+                for document in documents:  # one answer for the whole batch: each attempt takes it
+                    document._pl_ksef_batch_failed(error)
+                continue
+            for document in documents:
+                document._set_state(
+                    "processing",
+                    self.env._("Sent in batch session %(session)s.", session=batch.reference_number),
+                    platform_reference=f"{batch.reference_number}{REFERENCE_SEPARATOR}",
+                    next_check_at=document._pl_ksef_next_check(),
+                )
+        self._commit()
+
+    def _pl_ksef_batch_failed(self, error):
+        """A batch KSeF refused before taking it goes back to the queue; one whose answer was lost is resolved by
+        asking KSeF; any other failure is shown on each invoice."""
+        if isinstance(error, OutcomeUnknownError):
+            self._set_state("unknown", error.translated(self.env.lang))
+        elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
+            self.write({"state": "to_send"})
+        else:
+            self._set_state("error", error.translated(self.env.lang))
+
     def _pl_ksef_check(self):
         session_reference, invoice_reference = self._pl_ksef_references()
-        if not invoice_reference:  # sent before KSeF named it (carried over): looked for like a lost answer
+        if not invoice_reference:
+            # sent in a batch, or before KSeF named it (carried over): looked for by its hash once KSeF has
+            # processed the session, like a lost answer
+            if session_reference and not self._pl_ksef_sessions().status(session_reference).is_processed:
+                self._pl_ksef_wait()
+                return
             self._pl_ksef_resolve()
             return
         sessions = self._pl_ksef_sessions()

@@ -1,14 +1,20 @@
+import base64
+import logging
 from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
 
-from odoo import models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.image import image_data_uri
 
 from odoo.addons.account_einvoice.models.account_einvoice_document import AT_THE_PLATFORM
 from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED, decimal
 
+from einvoice.errors import EInvoiceError
 from einvoice.model import CORRECTED_INVOICE
 from einvoice.pl import fa3
+from einvoice.pl.holidays import working_day_after
 from einvoice.pl.model import (
     EXEMPTION_ACT,
     EXEMPTION_DIRECTIVE,
@@ -22,9 +28,12 @@ from einvoice.pl.model import (
     category_code,
     nip_is_valid,
 )
+from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
 from einvoice.ro.ciusro import negated_invoice
 
 from .account_einvoice_document import REFERENCE_SEPARATOR
+
+_logger = logging.getLogger(__name__)
 
 SYSTEM_INFO = "Odoo"  # SystemInfo: the program that made the invoice
 # l10n_pl_edi's states of an invoice that went to KSeF -> ours
@@ -33,6 +42,24 @@ ODOO_EDI_STATES = {"sent": "processing", "accepted": "accepted"}
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    l10n_pl_ksef_offline = fields.Boolean(
+        string="Issued offline (KSeF)",
+        copy=False,
+        readonly=True,
+        help="Handed to the buyer before KSeF numbered it (offline24): the XML is fixed when it is issued, its QR "
+        "code is printed with OFFLINE, and it must reach KSeF by the next working day.",
+    )
+    l10n_pl_ksef_number = fields.Char(
+        string="KSeF number",
+        compute="_compute_l10n_pl_ksef_number",
+        help="The number KSeF gave the invoice: from then on it exists in law.",
+    )
+
+    @api.depends("einvoice_document_ids.state", "einvoice_document_ids.platform_number")
+    def _compute_l10n_pl_ksef_number(self):
+        for move in self:
+            move.l10n_pl_ksef_number = move._l10n_pl_ksef_number()
 
     def _einvoice_platform(self):
         if self.company_id.country_code == "PL" and self.company_id._l10n_pl_ksef_connection():
@@ -62,6 +89,60 @@ class AccountMove(models.Model):
     def _einvoice_refusal(self):
         self._l10n_pl_ksef_carry_over()
         return super()._einvoice_refusal()
+
+    # -- offline24 -----------------------------------------------------------------------------------------------
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        offline = posted.filtered(
+            lambda move: (
+                move._einvoice_is_outgoing()
+                and move._einvoice_platform() == "pl_ksef"
+                and move.company_id._l10n_pl_ksef_connection().offline24
+            )
+        )
+        for move in offline:
+            problems = move._einvoice_refusal()
+            if problems:
+                move._einvoice_ask_for_attention("\n".join(problems))
+            else:
+                move._l10n_pl_ksef_issue_offline()
+        return posted
+
+    def action_l10n_pl_ksef_issue_offline(self):
+        """Issue the invoices now without waiting for KSeF (down, or simply later): they are sent by the next
+        working day."""
+        problems = [
+            "\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)])
+            for move in self
+            if (found := move._einvoice_refusal())
+        ]
+        if problems:
+            raise UserError("\n\n".join(problems))
+        for move in self:
+            move._l10n_pl_ksef_issue_offline()
+        return True
+
+    def _l10n_pl_ksef_issue_offline(self):
+        """Fix the invoice's FA(3) now and queue it: the QR code handed to the buyer is made of these bytes, so
+        they are the ones sent, with KSeF's offline flag."""
+        self.ensure_one()
+        xml = self._l10n_pl_ksef_xml()
+        self.l10n_pl_ksef_offline = True
+        document = self._einvoice_queue()
+        document.attachment_id = document._attach(f"{self.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
+        self.message_post(
+            body=self.env._(
+                "Issued offline: it must reach KSeF by %(deadline)s, and is sent as soon as KSeF takes it.",
+                deadline=fields.Date.to_string(self._einvoice_deadline("pl_ksef")),
+            )
+        )
+
+    def _einvoice_deadline(self, platform):
+        """An invoice issued offline must reach KSeF by the next working day after its issue date (art. 106nda of
+        the VAT act); an online one exists only once KSeF numbers it, so it has no deadline."""
+        if platform != "pl_ksef" or not self.l10n_pl_ksef_offline or not self.invoice_date:
+            return super()._einvoice_deadline(platform)
+        return working_day_after(self.invoice_date)
 
     # -- FA(3) -------------------------------------------------------------------------------------------------------
     def _l10n_pl_ksef_xml(self, invoice=None):
@@ -111,6 +192,56 @@ class AccountMove(models.Model):
             if group in TAXED_GROUPS:
                 amounts[group] += decimal(sign * line.balance)
         return tuple(sorted(amounts.items()))
+
+    # -- QR codes on the printed invoice -------------------------------------------------------------------------
+    def _l10n_pl_ksef_qr_codes(self):
+        """What KSeF asks to print on every visualisation of an invoice it holds or will hold: KOD I, the link to
+        the invoice in KSeF made of the XML's hash, labelled with the KSeF number (OFFLINE until KSeF gives it).
+        ``[{"link", "label", "image"}]``; empty for an invoice not issued through KSeF yet."""
+        self.ensure_one()
+        document = self._l10n_pl_ksef_issued_document()
+        connection = self.company_id._l10n_pl_ksef_connection()
+        if not document or not connection or not self.invoice_date:
+            return []
+        seller = self.commercial_partner_id if self._einvoice_self_billed() else self.company_id.partner_id
+        nip, xml = bare_nip(seller.vat), document.attachment_id.raw
+        links = [
+            (
+                invoice_link(connection.environment, nip, self.invoice_date, xml),
+                invoice_link_label(document.platform_number if document.state == "accepted" else None),
+            )
+        ]
+        if self.l10n_pl_ksef_offline:
+            links += self._l10n_pl_ksef_certificate_link(connection, nip, xml)
+        return [{"link": link, "label": label, "image": self._l10n_pl_ksef_qr_image(link)} for link, label in links]
+
+    def _l10n_pl_ksef_certificate_link(self, connection, nip, xml):
+        """KOD II of an invoice issued offline, signed with the company's Offline certificate: who issued it. An
+        invoice is still printed, with KOD I only, when no usable Offline certificate is stored."""
+        try:
+            credentials = connection._ksef_offline_credentials()
+            if not credentials:
+                return []
+            link = certificate_link(connection.environment, credentials, nip, xml, context_value=connection.nip)
+        except EInvoiceError as error:
+            _logger.warning("KOD II of %s not printed: %s", self.display_name, error)
+            return []
+        return [(link, CERTIFICATE_LABEL)]
+
+    def _l10n_pl_ksef_issued_document(self):
+        """The attempt whose XML is the invoice: the one KSeF accepted, else the one fixed when issued offline."""
+        documents = self.einvoice_document_ids.filtered(
+            lambda document: document.platform == "pl_ksef" and document.attachment_id
+        )
+        accepted = documents.filtered(lambda document: document.state == "accepted")
+        if accepted or not self.l10n_pl_ksef_offline:
+            return accepted[:1]
+        return documents.filtered(lambda document: document.state != "rejected").sorted("id")[-1:]
+
+    def _l10n_pl_ksef_qr_image(self, link):
+        """The QR code as an inline image: the PDF renderer needs no request to the server to draw it."""
+        qr = self.env["ir.actions.report"].barcode("QR", link, width=180, height=180, barLevel="M")
+        return image_data_uri(base64.b64encode(qr))
 
     def _l10n_pl_ksef_number(self):
         """The KSeF number this invoice received, through us or through Odoo's own KSeF module."""

@@ -23,6 +23,7 @@ from einvoice.pl.ksef import (
 from einvoice.pl.model import bare_nip
 
 ADMIN = "account_einvoice.group_einvoice_admin"
+INCOMING_HISTORY = timedelta(days=30)  # how far back a new connection imports purchase invoices
 WARN_AHEAD = timedelta(days=30)  # administrators are told this long before a certificate or token ends
 # KSeF's answers to a login that a person can act on
 NO_PERMISSIONS, WRONG_TOKEN, UNTRUSTED_CERTIFICATE = 415, 450, 460
@@ -38,6 +39,12 @@ CREDENTIAL_FIELDS = (
     "private_key_encrypted",
     "key_password_encrypted",
 )
+# the Offline certificate's files as entered -> as stored
+OFFLINE_SECRETS = {
+    "offline_certificate_file": "offline_certificate_encrypted",
+    "offline_private_key_file": "offline_private_key_encrypted",
+    "offline_key_password": "offline_key_password_encrypted",
+}
 MAX_WAIT = 60  # seconds a worker waits for KSeF's limits; a longer wait is spent by the invoice in the queue
 # signed-in KSeF clients of each worker thread (a client is not shared between threads), by connection
 _LOGINS = threading.local()
@@ -129,6 +136,32 @@ class L10nPlKsefConnection(models.Model):
         help="Never shown again.",
     )
     key_password_encrypted = fields.Char(groups=ADMIN, copy=False)
+    offline_certificate_file = fields.Binary(
+        string="Offline certificate (.crt)",
+        compute="_compute_secrets",
+        inverse="_inverse_offline_files",
+        groups=ADMIN,
+        help="A KSeF certificate of the Offline type, as generated in Aplikacja Podatnika: it signs the second QR "
+        "code (CERTYFIKAT) printed on invoices issued offline.",
+    )
+    offline_certificate_encrypted = fields.Text(groups=ADMIN, copy=False)
+    offline_private_key_file = fields.Binary(
+        string="Offline private key (.key)",
+        compute="_compute_secrets",
+        inverse="_inverse_offline_files",
+        groups=ADMIN,
+        help="Never shown again.",
+    )
+    offline_private_key_encrypted = fields.Text(groups=ADMIN, copy=False)
+    offline_key_password = fields.Char(
+        string="Offline key password",
+        compute="_compute_secrets",
+        inverse="_inverse_offline_files",
+        groups=ADMIN,
+        help="Never shown again.",
+    )
+    offline_key_password_encrypted = fields.Char(groups=ADMIN, copy=False)
+    offline_certificate_valid_to = fields.Datetime(readonly=True, copy=False)
     certificate_subject = fields.Char(readonly=True, copy=False)
     certificate_nip = fields.Char(string="NIP of the certificate", readonly=True, copy=False)
     certificate_valid_from = fields.Datetime(readonly=True, copy=False)
@@ -137,6 +170,21 @@ class L10nPlKsefConnection(models.Model):
         compute="_compute_secrets_stored", help="Which secrets are stored (they are never shown)."
     )
     verified_at = fields.Datetime(string="Last verified", readonly=True, copy=False)
+    offline24 = fields.Boolean(
+        string="Issue offline (offline24)",
+        tracking=True,
+        help="Posted invoices are issued at once, with their QR code marked OFFLINE, and sent to KSeF by the next "
+        "working day: invoicing never waits for KSeF.",
+    )
+    incoming_from = fields.Datetime(
+        string="Purchase invoices from",
+        required=True,
+        default=lambda self: fields.Datetime.now() - INCOMING_HISTORY,
+        copy=False,
+        tracking=True,
+        help="Purchase invoices KSeF stored from this moment on are imported. Each sync moves it on to KSeF's "
+        "high-water mark, before which nothing new can appear; set it earlier to import older invoices again.",
+    )
 
     _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one KSeF connection.")
 
@@ -150,13 +198,23 @@ class L10nPlKsefConnection(models.Model):
         for connection in self:  # what is stored is never sent back to a browser
             connection.ksef_token = connection.certificate_file = False
             connection.private_key_file = connection.key_password = False
+            connection.offline_certificate_file = connection.offline_private_key_file = False
+            connection.offline_key_password = False
 
-    @api.depends("ksef_token_encrypted", "private_key_encrypted", "key_password_encrypted")
+    @api.depends(
+        "ksef_token_encrypted",
+        "private_key_encrypted",
+        "key_password_encrypted",
+        "offline_private_key_encrypted",
+        "offline_key_password_encrypted",
+    )
     def _compute_secrets_stored(self):
         labels = {
             "ksef_token_encrypted": self.env._("KSeF token"),
             "private_key_encrypted": self.env._("private key"),
             "key_password_encrypted": self.env._("key password"),
+            "offline_private_key_encrypted": self.env._("Offline private key"),
+            "offline_key_password_encrypted": self.env._("Offline key password"),
         }
         for connection in self:
             stored = [label for field, label in labels.items() if connection.sudo()[field]]
@@ -188,6 +246,27 @@ class L10nPlKsefConnection(models.Model):
                 }
             )
 
+    def _inverse_offline_files(self):
+        for connection in self:
+            if connection.offline_certificate_file:
+                certificate = connection._load_certificate(base64.b64decode(connection.offline_certificate_file))
+                connection.offline_certificate_valid_to = certificate_validity(certificate)[1].replace(tzinfo=None)
+            for field, stored in OFFLINE_SECRETS.items():
+                if connection[field]:
+                    connection[stored] = connection._encrypt(connection[field])
+
+    def _ksef_offline_credentials(self):
+        """The Offline certificate and its key, which sign KOD II; None when none is stored. Raises
+        :class:`CredentialsError` when they cannot be used (a wrong password, an expired certificate)."""
+        self.ensure_one()
+        connection = self.sudo()
+        certificate = connection._decrypted_file("offline_certificate_encrypted")
+        private_key = connection._decrypted_file("offline_private_key_encrypted")
+        if not certificate or not private_key:
+            return None
+        password = connection._decrypt(connection.offline_key_password_encrypted) or None
+        return load_credentials(certificate, private_key, password, now=self._ksef_now())
+
     def _decrypted_file(self, field):
         stored = self._decrypt(self.sudo()[field])
         return base64.b64decode(stored) if stored else None
@@ -202,6 +281,8 @@ class L10nPlKsefConnection(models.Model):
             environment=connection.environment,
             now=lambda: model._ksef_now(),
             sleep=lambda seconds: model._ksef_sleep(seconds),
+            # the rate budgets count time on the clock they wait on
+            clock=lambda: model._ksef_now().timestamp(),
         )
 
     def _ksef_login(self):
@@ -261,6 +342,26 @@ class L10nPlKsefConnection(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {"type": "success", "message": message},
+        }
+
+    def action_import_purchase_invoices(self):
+        """What the scheduler does every 15 minutes, now: the purchase invoices KSeF stored since the last sync."""
+        self.ensure_one()
+        inbox = self.env["account.einvoice.inbox"]
+        before = inbox.search_count([("platform", "=", "pl_ksef"), ("company_id", "=", self.company_id.id)])
+        try:
+            inbox._l10n_pl_ksef_sync(self)
+        except EInvoiceError as error:
+            raise UserError(self._ksef_failure(error)) from None
+        inbox._cron_process()
+        count = inbox.search_count([("platform", "=", "pl_ksef"), ("company_id", "=", self.company_id.id)]) - before
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s purchase invoice(s) received from KSeF.", count=count),
+            },
         }
 
     def _ksef_failure(self, error):
@@ -339,6 +440,16 @@ class L10nPlKsefConnection(models.Model):
                     what=what,
                     company=connection.company_id.name,
                     date=ends,
+                )
+            )
+        for connection in self.sudo().search([("offline_certificate_valid_to", "<=", horizon)]):
+            connection._warn_admins(
+                self.env._(
+                    "The KSeF Offline certificate of %(company)s ends on %(date)s: renew it in Aplikacja Podatnika and "
+                    "upload it on the KSeF connection, or invoices issued offline are printed without their second QR "
+                    "code.",
+                    company=connection.company_id.name,
+                    date=connection.offline_certificate_valid_to.date(),
                 )
             )
 

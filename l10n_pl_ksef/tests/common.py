@@ -8,6 +8,7 @@ from cryptography.x509.oid import NameOID
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.account_einvoice.tests.common import TupleTimeouts
+from odoo.addons.l10n_pl_ksef.models.l10n_pl_ksef_connection import _LOGINS
 
 from einvoice.sim import ManualClock
 from einvoice.sim.ksef import KsefSimulator
@@ -110,8 +111,12 @@ class ConnectedToKsef(KsefCommon):
         with self.ksef.state_lock:
             self.ksef.invoices.clear()
             self.ksef.sessions.clear()
+            # its clock went back: the calls of earlier tests would count against this one's rate limits
+            self.ksef._calls.clear()
         self.ksef.requests.clear()
         self.ksef.clear_faults()
+        # nor may the client's: each test signs in afresh
+        _LOGINS.__dict__.pop("by_connection", None)
         connection = type(self.connection)
         self.patch(connection, "_ksef_now", staticmethod(self.clock.datetime))
         self.patch(connection, "_ksef_sleep", staticmethod(self.clock.advance))

@@ -162,6 +162,13 @@ class TestVerifyConnection(ConnectedToKsef):
         self.env["l10n_pl_ksef.connection"]._cron_warn_expiry()
         self.assertIn("KSeF token", self.connection.activity_ids[:1].note)
 
+    def test_administrators_are_told_before_the_offline_certificate_ends(self):
+        certificate, key = certificate_files(SELLER_NIP, days=10)
+        self.connection.write({"offline_certificate_file": certificate, "offline_private_key_file": key})
+        self.assertIn("Offline private key", self.connection.secrets_stored)
+        self.env["l10n_pl_ksef.connection"]._cron_warn_expiry()
+        self.assertIn("Offline certificate", self.connection.activity_ids[:1].note)
+
     def test_a_long_wait_for_ksefs_limits_is_left_to_the_queue(self):
         started = time.monotonic()
         wait(0.01)

@@ -1,0 +1,42 @@
+import { registry } from "@web/core/registry";
+
+const badge = ".o_form_view .o_field_widget[name='einvoice_state'] .badge";
+
+registry.category("web_tour.tours").add("l10n_pl_ksef_send_to_ksef", {
+    steps: () => [
+        {
+            content: "The posted invoice has not been sent yet",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_einvoice_send']",
+        },
+        {
+            content: "Send it to KSeF",
+            trigger: ".o_form_view button[name='action_einvoice_send']",
+            run: "click",
+        },
+        {
+            content: "KSeF has received it and is numbering it",
+            trigger: `${badge}:contains(Processing)`,
+        },
+        {
+            content: "It cannot be sent a second time",
+            trigger: ".o_form_view .o_form_statusbar:not(:has(button[name='action_einvoice_send']))",
+        },
+        {
+            content: "Ask KSeF how it stands",
+            trigger: ".o_form_view button[name='action_einvoice_check']",
+            run: "click",
+        },
+        {
+            content: "KSeF has accepted it",
+            trigger: `${badge}:contains(Accepted)`,
+        },
+        {
+            content: "Its KSeF number is shown",
+            trigger: ".o_form_view .o_field_widget[name='l10n_pl_ksef_number']:contains(-)",
+        },
+        {
+            content: "Its UPO can be downloaded",
+            trigger: ".o_form_view button[name='action_einvoice_download']",
+        },
+    ],
+});
