@@ -1,11 +1,13 @@
-"""The Odoo part of ``make demo``: a Romanian company in a real Odoo 19 database, connected to the ANAF simulator.
+"""The Odoo part of ``make demo``: a Romanian and a Polish company in a real Odoo 19 database, each connected to
+its platform's simulator.
 
-It creates the database ``einv_demo_ro`` (dropped first when it exists) with ``l10n_ro_efactura``, a company in
-Bucharest on the Romanian chart and a customer in Cluj, connects the company to the simulator, then shows from
-``account.move``: an invoice sent and accepted with ANAF's signed archive kept; an invoice whose problems are all
-shown before anything is uploaded; an upload whose answer is lost, resolved by asking ANAF (one upload, never two).
-The database is kept for a look in the browser (``odoo -d einv_demo_ro``). Without an importable Odoo 19 it prints
-SKIPPED.
+It creates the database ``einv_demo`` (dropped first when it exists) with ``l10n_ro_efactura`` and ``l10n_pl_ksef``.
+The Romanian company (Bucharest, Romanian chart) shows from ``account.move``: an invoice sent and accepted with
+ANAF's signed archive kept; an invoice whose problems are all shown before anything is uploaded; an upload whose
+answer is lost, resolved by asking ANAF (one upload, never two); then supplier invoices fetched from SPV and imported
+as draft vendor bills. The Polish company (Warsaw, Polish chart) sends an invoice to KSeF and gets its KSeF number
+and UPO, then imports its purchase invoices from KSeF. The database is kept for a look in the browser
+(``odoo -d einv_demo``). Without an importable Odoo 19 it prints SKIPPED.
 
 Usage, from the repository root: ``.venv/bin/python -m tests.odoo_demo``
 """
@@ -13,17 +15,22 @@ Usage, from the repository root: ``.venv/bin/python -m tests.odoo_demo``
 import sys
 import time
 
-DATABASE = "einv_demo_ro"
+from bench import odoo_db
+
+DATABASE = "einv_demo"
+MODULES = ["l10n_ro_efactura", "l10n_pl_ksef"]
+HTTP_PORT = "8193"
 
 
 def step(text):
     print(f"  {text}", flush=True)
 
 
-def demo(env):
+def demo_ro(env):
     from odoo.exceptions import UserError
 
     from bench.bench_ro_odoo import SELLER_CIF, romanian_invoice
+    from einvoice import ubl
     from einvoice.ro.oauth import Tokens
     from einvoice.sim import ManualClock
     from einvoice.sim.anaf import AnafSimulator
@@ -77,20 +84,102 @@ def demo(env):
             upload for upload in anaf.uploads.values() if upload.xml == lost.einvoice_document_id.attachment_id.raw
         ]
         step(f"the scheduler asked ANAF: {lost.einvoice_state}, uploads of that invoice at ANAF: {len(uploads)}")
+
+        vendor = accepted.partner_id  # Beta sells to us too
+        for number, amount in (("BETA-501", "1200.00"), ("BETA-502", "80.50")):
+            xml = ubl.write(supplier_invoice(number, amount, f"RO{SELLER_CIF}", vendor, 21))
+            anaf.add_received(SELLER_CIF, xml, seller_cif="14399840")
+        clock.advance(120)
+        inbox = env["account.einvoice.inbox"]
+        inbox._cron_l10n_ro_efactura_sync()
+        show_inbox(inbox.search([("platform", "=", "ro_efactura")], order="id"))
     finally:
         connection_class._clock = real_clock
         anaf.stop()
 
 
-def main():
-    print("Odoo: a Romanian company sends invoices to the ANAF simulator", flush=True)
+def supplier_invoice(number, amount, buyer_vat, vendor, rate, extensions=None):
+    """An invoice a supplier files for us: two lines at ``rate`` %."""
+    from datetime import date
+    from decimal import Decimal
+
+    from einvoice.model import Address, Invoice, Line, Party
+
+    amount = Decimal(amount)
+    return Invoice.build(
+        number=number,
+        issue_date=date(2026, 11, 18),
+        type_code="380",
+        currency=vendor.company_id.currency_id.name or vendor.env.company.currency_id.name,
+        seller=Party(name=vendor.name, vat_id=vendor.vat, address=Address(vendor.country_id.code, city=vendor.city)),
+        buyer=Party(name="Alfa", vat_id=buyer_vat),
+        lines=[
+            Line("1", Decimal(2), "H87", amount, amount / 2, "Ciment Portland 40 kg", "S", Decimal(rate)),
+            Line("2", Decimal(1), "C62", Decimal("10.00"), Decimal("10.00"), "Transport", "S", Decimal(rate)),
+        ],
+        extensions=extensions or {},
+    )
+
+
+def show_inbox(messages):
+    for message in messages.filtered(lambda message: message.kind == "invoice"):
+        bill = message.move_id
+        step(
+            f"    {message.platform_id}: {message.invoice_number} from {bill.partner_id.name or '?'} -> draft bill "
+            f"{bill.amount_total:.2f} {bill.currency_id.name}, {message.state}"
+        )
+
+
+def demo_pl(env):
+    from bench.bench_pl_odoo import SELLER_NIP, polish_invoice
+    from einvoice.pl import fa3
+    from einvoice.pl.model import PlInvoice
+    from einvoice.sim import ManualClock
+    from einvoice.sim.ksef import KsefSimulator
+
+    sent = polish_invoice(env, lines=5)
+    env = sent.env
+    step(f"company {sent.company_id.name} (NIP {SELLER_NIP}) on the Polish chart, invoice {sent.name} posted")
+    clock = ManualClock(time.time())
+    ksef = KsefSimulator(clock=clock.datetime).start()
+    connection_class = type(env["l10n_pl_ksef.connection"])
+    real = connection_class._ksef_now, connection_class._ksef_sleep
+    connection_class._ksef_now, connection_class._ksef_sleep = staticmethod(clock.datetime), staticmethod(clock.advance)
     try:
-        import odoo.release
-    except ImportError:
-        print("  SKIPPED: Odoo 19 is not importable here")
-        return 0
-    if odoo.release.version_info[0] != 19:
-        print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
+        env["l10n_pl_ksef.connection"].create(
+            {
+                "name": "KSeF (simulator)",
+                "base_url": ksef.url,
+                "auth_method": "token",
+                "ksef_token": ksef.issue_ksef_token(SELLER_NIP),
+            }
+        )
+        step(f"connected to the KSeF simulator at {ksef.url} with a KSeF token, stored encrypted")
+        sent.action_einvoice_send()
+        clock.advance((ksef.processing_delay + ksef.storage_delay).total_seconds() + 1)
+        sent.action_einvoice_check()
+        document = sent.einvoice_document_id
+        step(
+            f"Send to KSeF: {sent.name} is {document.state}, KSeF number {document.platform_number}, "
+            f"UPO kept ({len(document.response_attachment_id.raw or b'')} bytes)"
+        )
+        vendor = sent.partner_id
+        for number, amount in (("BB/2026/77", "400.00"), ("BB/2026/78", "55.00")):
+            invoice = supplier_invoice(number, amount, f"PL{SELLER_NIP}", vendor, 23, {"pl": PlInvoice()})
+            ksef.seed_invoice(fa3.write(invoice))
+            clock.advance(1)
+        inbox = env["account.einvoice.inbox"]
+        inbox._cron_l10n_pl_ksef_sync()
+        step("purchase invoices fetched from KSeF:")
+        show_inbox(inbox.search([("platform", "=", "pl_ksef")], order="id"))
+    finally:
+        connection_class._ksef_now, connection_class._ksef_sleep = real
+        ksef.stop()
+
+
+def main():
+    print("Odoo: a Romanian company with ANAF and a Polish company with KSeF, on their simulators", flush=True)
+    if not odoo_db.odoo_19():
         return 0
 
     import psycopg2
@@ -99,19 +188,21 @@ def main():
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    from bench.bench_ro_odoo import database_exists, drop_database, install, odoo_options
-
-    config.parse_config(odoo_options(DATABASE))
+    config.parse_config(odoo_db.odoo_options(DATABASE, HTTP_PORT))
     try:
-        exists = database_exists(DATABASE)
+        exists = odoo_db.database_exists(DATABASE)
     except psycopg2.OperationalError as error:
         print(f"  SKIPPED: PostgreSQL is not reachable ({error.__class__.__name__}); start it and run again")
         return 0
     if exists:
-        drop_database(DATABASE)
-    install(DATABASE)
+        odoo_db.drop_database(DATABASE)
+    odoo_db.install(DATABASE, MODULES, HTTP_PORT)
     with Registry(DATABASE).cursor() as cr:
-        demo(api.Environment(cr, SUPERUSER_ID, {}))
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        print("Romania: RO e-Factura through the ANAF simulator", flush=True)
+        demo_ro(env)
+        print("Poland: KSeF through the KSeF simulator", flush=True)
+        demo_pl(env)
         cr.commit()
     print(f"  kept: database {DATABASE} (odoo -d {DATABASE}, user admin / admin)")
     return 0
