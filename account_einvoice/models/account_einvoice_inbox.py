@@ -60,7 +60,7 @@ class AccountEinvoiceInbox(models.Model):
         "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
     )
     kind = fields.Selection(KINDS, required=True, default="invoice", readonly=True)
-    state = fields.Selection(INBOX_STATES, required=True, default="new", index=True, tracking=True, readonly=True)
+    state = fields.Selection(INBOX_STATES, required=True, default="new", index=True, readonly=True)
     received_at = fields.Datetime(readonly=True, help="When the platform made the message available.")
     partner_vat = fields.Char(string="Counterparty tax id", readonly=True)
     partner_name = fields.Char(string="Counterparty", readonly=True)
@@ -271,7 +271,7 @@ class AccountEinvoiceInbox(models.Model):
                 "error_message": False,
             }
         )
-        bill.message_post(
+        bill._message_log(
             body=self.env._(
                 "E-invoice %(number)s received through %(platform)s:\n%(report)s",
                 number=received.invoice.number or "",
