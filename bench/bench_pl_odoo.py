@@ -35,18 +35,8 @@ FA3 = "{http://crd.gov.pl/wzor/2025/06/25/13775/}"
 
 def polish_invoice(env, lines):
     """A company in Warsaw on the Polish chart, a customer in Kraków and a posted invoice of ``lines`` lines."""
-    from odoo import Command
-
+    env, company = odoo_db.company_on_chart(env, "Alfa Dystrybucja sp. z o.o.", "pl")
     poland = env.ref("base.pl")
-    # the chart is loaded just below: no automatic install of the country's other modules on creation
-    company = (
-        env["res.company"]
-        .with_context(chart_template_load=True)
-        .create({"name": "Alfa Dystrybucja sp. z o.o.", "country_id": poland.id, "currency_id": poland.currency_id.id})
-    )
-    env["account.chart.template"].try_loading("pl", company=company, install_demo=False)
-    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
-    company = company.with_env(env)
     company.partner_id.write(
         {"vat": f"PL{SELLER_NIP}", "street": "ul. Marszałkowska 10", "city": "Warszawa", "zip": "00-590"}
     )
@@ -62,39 +52,7 @@ def polish_invoice(env, lines):
         }
     )
     tax = env.ref(f"account.{company.id}_vs_kraj_23")
-    products = env["product.product"].create(
-        [
-            {
-                "name": f"Artykuł {n}",
-                "default_code": f"ART-{n:03d}",
-                "uom_id": env.ref("uom.product_uom_unit").id,
-                "list_price": 12.5,
-                "taxes_id": [Command.set(tax.ids)],
-            }
-            for n in range(1, 21)
-        ]
-    )
-    move = env["account.move"].create(
-        {
-            "move_type": "out_invoice",
-            "partner_id": customer.id,
-            "invoice_date": "2026-11-20",
-            "invoice_line_ids": [
-                Command.create(
-                    {
-                        "product_id": products[n % len(products)].id,
-                        "name": f"Artykuł {n}",
-                        "quantity": n % 7 + 1,
-                        "price_unit": 12.5 + n % 5,
-                        "tax_ids": [Command.set(tax.ids)],
-                    }
-                )
-                for n in range(1, lines + 1)
-            ],
-        }
-    )
-    move.action_post()
-    return move
+    return odoo_db.posted_invoice(env, customer, tax, lines, "Artykuł")
 
 
 def summary(xml):

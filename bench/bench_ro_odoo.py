@@ -34,16 +34,7 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 def romanian_company(env):
     """A company in Bucharest on the Romanian chart; the environment returned works in it."""
-    romania = env.ref("base.ro")
-    # the chart is loaded just below: no automatic install of the country's other modules on creation
-    company = (
-        env["res.company"]
-        .with_context(chart_template_load=True)
-        .create({"name": "Alfa Distribuție SRL", "country_id": romania.id, "currency_id": romania.currency_id.id})
-    )
-    env["account.chart.template"].try_loading("ro", company=company, install_demo=False)
-    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
-    company = company.with_env(env)
+    env, company = odoo_db.company_on_chart(env, "Alfa Distribuție SRL", "ro")
     company.partner_id.write(
         {
             "vat": f"RO{SELLER_CIF}",
@@ -59,7 +50,6 @@ def romanian_company(env):
 
 def romanian_invoice(env, lines):
     """A company in Bucharest on the Romanian chart, a customer in Cluj and a posted invoice of ``lines`` lines."""
-    from odoo import Command
 
     env, company = romanian_company(env)
     romania = env.ref("base.ro")
@@ -76,39 +66,7 @@ def romanian_invoice(env, lines):
         }
     )
     tax = env.ref(f"account.{company.id}_tvac_21")
-    products = env["product.product"].create(
-        [
-            {
-                "name": f"Articol {n}",
-                "default_code": f"ART-{n:03d}",
-                "uom_id": env.ref("uom.product_uom_unit").id,
-                "list_price": 12.5,
-                "taxes_id": [Command.set(tax.ids)],
-            }
-            for n in range(1, 21)
-        ]
-    )
-    move = env["account.move"].create(
-        {
-            "move_type": "out_invoice",
-            "partner_id": customer.id,
-            "invoice_date": "2026-11-20",
-            "invoice_line_ids": [
-                Command.create(
-                    {
-                        "product_id": products[n % len(products)].id,
-                        "name": f"Articol {n}",
-                        "quantity": n % 7 + 1,
-                        "price_unit": 12.5 + n % 5,
-                        "tax_ids": [Command.set(tax.ids)],
-                    }
-                )
-                for n in range(1, lines + 1)
-            ],
-        }
-    )
-    move.action_post()
-    return move
+    return odoo_db.posted_invoice(env, customer, tax, lines, "Articol")
 
 
 def summary(xml):

@@ -137,3 +137,56 @@ def vacuum(database):
     with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
         cr._cnx.autocommit = True
         cr.execute("VACUUM ANALYZE")
+
+
+def posted_invoice(env, customer, tax, lines, item="Article"):
+    """A posted customer invoice of ``lines`` lines over 20 products, all taxed with ``tax``."""
+    from odoo import Command
+
+    products = env["product.product"].create(
+        [
+            {
+                "name": f"{item} {n}",
+                "default_code": f"ART-{n:03d}",
+                "uom_id": env.ref("uom.product_uom_unit").id,
+                "list_price": 12.5,
+                "taxes_id": [Command.set(tax.ids)],
+            }
+            for n in range(1, 21)
+        ]
+    )
+    move = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "invoice_date": "2026-11-20",
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": products[n % len(products)].id,
+                        "name": f"{item} {n}",
+                        "quantity": n % 7 + 1,
+                        "price_unit": 12.5 + n % 5,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                )
+                for n in range(1, lines + 1)
+            ],
+        }
+    )
+    move.action_post()
+    return move
+
+
+def company_on_chart(env, name, country_code):
+    """A company of ``country_code`` on that country's chart; the environment returned works in it."""
+    country = env.ref(f"base.{country_code}")
+    # the chart is loaded just below: no automatic install of the country's other modules on creation
+    company = (
+        env["res.company"]
+        .with_context(chart_template_load=True)
+        .create({"name": name, "country_id": country.id, "currency_id": country.currency_id.id})
+    )
+    env["account.chart.template"].try_loading(country_code, company=company, install_demo=False)
+    env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+    return env, company.with_env(env)

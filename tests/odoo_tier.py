@@ -67,6 +67,13 @@ def sql_names(names):
     return ", ".join(f"'{name}'" for name in names)
 
 
+def active_crons_of(module):
+    return (
+        "select count(*) from ir_cron c join ir_model_data d on d.model = 'ir.cron' and d.res_id = c.id "  # noqa: S608
+        f"where d.module = '{module}' and c.active"
+    )
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -175,13 +182,11 @@ class Tier:
         print("Scenario 1: our add-ons together, next to Odoo's native e-invoicing modules", flush=True)
         together = self.db("together")
         if self.duplicate(base, together) is not None:
-            native_crons = (
-                "select count(*) from ir_cron c join ir_model_data d on d.model = 'ir.cron' and d.res_id = c.id "
-                "where d.module = 'l10n_ro_edi' and c.active"
-            )
-            running = self.sql(together, native_crons)
+            native_crons = {module: active_crons_of(module) for module in NATIVE}
+            running = {module: self.sql(together, query) for module, query in native_crons.items()}
             self.install(together, OURS, label="install + tests", test_modules=OURS)
-            self.check(self.sql(together, native_crons) == "0", "Odoo's e-Factura crons paused while ours is installed")
+            for module, query in native_crons.items():
+                self.check(self.sql(together, query) == "0", f"{module}'s crons paused while ours are installed")
             native_after = self.module_states(together, NATIVE)
             self.check(native_after == native, "native modules unchanged", f"{native} -> {native_after}")
             self.uninstall(together, OURS, label="uninstall ours")
@@ -195,7 +200,8 @@ class Tier:
                 f"states={states} xmlids={left} table={table}",
             )
             self.check(self.module_states(together, NATIVE) == native, "native modules still installed after uninstall")
-            self.check(self.sql(together, native_crons) == running, "Odoo's e-Factura crons restored after uninstall")
+            for module, query in native_crons.items():
+                self.check(self.sql(together, query) == running[module], f"{module}'s crons restored after uninstall")
 
         for module, country in (("l10n_ro_efactura", "ro"), ("l10n_pl_ksef", "pl")):
             print(f"Scenario 2/{country}: {module} alone, without Odoo's native e-invoicing modules", flush=True)

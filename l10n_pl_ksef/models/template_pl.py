@@ -1,6 +1,7 @@
 from odoo import models
 
 from odoo.addons.account.models.chart_template import template
+from odoo.addons.account_einvoice.tools.localisation import tax_values
 
 # The Polish chart's sale taxes that are not a plain positive rate (those are standard, S, by default), with what
 # each means on an e-invoice: category, exemption reason, VATEX code. Exempt supplies (zw) need the article of the
@@ -17,10 +18,6 @@ PL_TAX_CATEGORIES = {
     "vs_eksp_tow": ("G", "Eksport towarów", "VATEX-EU-G"),
     "vs_ekspu": ("O", "Usługi poza terytorium kraju", "VATEX-EU-O"),
 }
-
-
-def tax_values(category, reason, code):
-    return {"einvoice_vat_category": category, "einvoice_exemption_reason": reason, "einvoice_exemption_code": code}
 
 
 class AccountChartTemplate(models.AbstractModel):

@@ -1,6 +1,7 @@
 from odoo import models
 
 from odoo.addons.account.models.chart_template import template
+from odoo.addons.account_einvoice.tools.localisation import tax_values
 
 # The Romanian chart's taxes that are not a plain positive rate (those are standard, S, by default), with what the
 # law behind each means on an e-invoice: category, exemption reason, VATEX code.
@@ -17,10 +18,6 @@ RO_TAX_CATEGORIES = {
     "tvati_extra": ("G", "Export de bunuri scutit", "VATEX-EU-G"),
     "tvati_extras": ("G", "Export de servicii scutit", "VATEX-EU-G"),
 }
-
-
-def tax_values(category, reason, code):
-    return {"einvoice_vat_category": category, "einvoice_exemption_reason": reason, "einvoice_exemption_code": code}
 
 
 class AccountChartTemplate(models.AbstractModel):
