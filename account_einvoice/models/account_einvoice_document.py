@@ -22,6 +22,7 @@ STATES = [
     ("error", "Error"),
 ]
 DUE = "AND (next_check_at IS NULL OR next_check_at <= (now() at time zone 'UTC'))"
+STUCK = "interval '15 minutes'"
 # an invoice with a document in one of these states is at the platform, or may be: it is never sent again
 AT_THE_PLATFORM = ("sending", "processing", "accepted", "unknown")
 
@@ -120,6 +121,12 @@ class AccountEinvoiceDocument(models.Model):
 
     @api.model
     def _cron_resolve(self, limit=50):
+        # a worker that died during an upload left its attempt "sending": what became of it is asked, like a lost
+        # answer (the wait is far beyond any upload's timeouts, so a live upload is never taken for a dead one)
+        for document in self._lock_next("sending", limit, f"AND sent_at < (now() at time zone 'UTC') - {STUCK}"):
+            document._set_state(
+                "unknown", self.env._("The upload was interrupted before its answer came: the platform is asked.")
+            )
         for document in self._lock_next("unknown", limit):
             document._platform_call("resolve")
             document._commit()

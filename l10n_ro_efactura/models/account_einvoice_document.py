@@ -83,7 +83,9 @@ class AccountEinvoiceDocument(models.Model):
         resolution = UploadResolver(client).resolve(
             self.company_id._l10n_ro_efactura_cif(),
             sent_at=sent_at,
-            xml=self.attachment_id.raw,
+            xml=self.attachment_id.raw or None,  # not kept when the worker died during the upload
+            number=self.move_id.name,
+            issue_date=self.move_id.invoice_date,
             known_indexes=known.mapped("platform_reference"),
         )
         if resolution.outcome == UploadResolver.FOUND:

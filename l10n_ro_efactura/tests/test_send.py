@@ -74,6 +74,20 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertEqual(document.state, "accepted")
         self.assertEqual(len(self.anaf.uploads_recorded()), 1)
 
+    def test_an_upload_whose_worker_died_is_resolved_not_sent_again(self):
+        move = self.posted_invoice()
+        move.action_einvoice_send()  # ANAF has it...
+        document = self.document(move)
+        # ...but the worker died before writing it down: the attempt is left "sending", with nothing of the upload
+        document.write({"state": "sending", "platform_reference": False, "attachment_id": False})
+        self.env["account.einvoice.document"]._cron_resolve()
+        self.assertEqual(document.state, "sending")  # an upload of a moment ago may still be under way
+        document.sent_at = fields.Datetime.now() - timedelta(minutes=16)
+        self.clock.advance(180)
+        self.env["account.einvoice.document"]._cron_resolve()
+        self.assertEqual(document.state, "accepted")
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+
     def test_an_accepted_invoice_is_never_sent_again_nor_reset_to_draft(self):
         move = self.posted_invoice()
         move.action_einvoice_send()
