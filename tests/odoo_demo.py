@@ -29,6 +29,7 @@ def step(text):
 def demo_ro(env):
     from odoo.exceptions import UserError
 
+    from bench.bench_inbox_odoo import cui
     from bench.bench_ro_odoo import SELLER_CIF, romanian_invoice
     from einvoice import ubl
     from einvoice.ro.oauth import Tokens
@@ -85,10 +86,14 @@ def demo_ro(env):
         ]
         step(f"the scheduler asked ANAF: {lost.einvoice_state}, uploads of that invoice at ANAF: {len(uploads)}")
 
-        vendor = accepted.partner_id  # Beta sells to us too
-        for number, amount in (("BETA-501", "1200.00"), ("BETA-502", "80.50")):
+        vendor_cif = cui(2_345_678)
+        vendor = env["res.partner"].create(
+            {"name": "Gama Materiale SRL", "is_company": True, "vat": f"RO{vendor_cif}", "city": "Brașov",
+             "country_id": env.ref("base.ro").id}
+        )  # fmt: skip
+        for number, amount in (("GAMA-501", "1200.00"), ("GAMA-502", "80.50")):
             xml = ubl.write(supplier_invoice(number, amount, f"RO{SELLER_CIF}", vendor, 21))
-            anaf.add_received(SELLER_CIF, xml, seller_cif="14399840")
+            anaf.add_received(SELLER_CIF, xml, seller_cif=vendor_cif)
         clock.advance(120)
         inbox = env["account.einvoice.inbox"]
         inbox._cron_l10n_ro_efactura_sync()
