@@ -78,14 +78,15 @@ def measure(env, lines, repeat):
     print(f"  ours:   {summary(ours())}")
     print(f"  Odoo's: {summary(odoos())}")
 
-    for label, before in (("warm cache", None), ("cold cache", env.invalidate_all)):
-        our_ms = odoo_db.median_ms(ours, repeat, before)
-        odoo_ms = odoo_db.median_ms(odoos, repeat, before)
-        print(f"  {label}, median of {repeat}:")
-        print(f"    ours   (_einvoice_invoice + fa3.write):   {our_ms:8.2f} ms")
-        print(f"    Odoo's (_l10n_pl_edi_render_xml, QWeb):   {odoo_ms:8.2f} ms")
-        ratio = odoo_ms / our_ms
-        print(f"    ratio Odoo's/ours: {ratio:.1f}x (target {TARGET}x: {'met' if ratio >= TARGET else 'missed'})")
+    odoo_db.compare(
+        env,
+        ours,
+        odoos,
+        repeat,
+        ours_label="_einvoice_invoice + fa3.write",
+        odoos_label="_l10n_pl_edi_render_xml, QWeb",
+        target=TARGET,
+    )
 
 
 def main(argv=None):

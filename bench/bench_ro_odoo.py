@@ -104,14 +104,15 @@ def measure(env, lines, repeat):
     for error in sorted(odoo_errors):
         print(f"    Odoo: {error}")
 
-    for label, before in (("warm cache", None), ("cold cache", env.invalidate_all)):
-        our_ms = odoo_db.median_ms(ours, repeat, before)
-        odoo_ms = odoo_db.median_ms(odoos, repeat, before)
-        print(f"  {label}, median of {repeat}:")
-        print(f"    ours   (_einvoice_invoice + ciusro.render):  {our_ms:8.2f} ms")
-        print(f"    Odoo's (account.edi.xml.ubl_ro._export_invoice): {odoo_ms:8.2f} ms")
-        ratio = odoo_ms / our_ms
-        print(f"    ratio Odoo's/ours: {ratio:.1f}x (target {TARGET}x: {'met' if ratio >= TARGET else 'missed'})")
+    odoo_db.compare(
+        env,
+        ours,
+        odoos,
+        repeat,
+        ours_label="_einvoice_invoice + ciusro.render",
+        odoos_label="account.edi.xml.ubl_ro._export_invoice",
+        target=TARGET,
+    )
 
 
 def main(argv=None):

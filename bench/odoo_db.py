@@ -190,3 +190,15 @@ def company_on_chart(env, name, country_code):
     env["account.chart.template"].try_loading(country_code, company=company, install_demo=False)
     env = env(context=dict(env.context, allowed_company_ids=[company.id]))
     return env, company.with_env(env)
+
+
+def compare(env, ours, odoos, repeat, *, ours_label, odoos_label, target):
+    """Median times of our writer and Odoo's on the same invoice, warm and cold cache, and their ratio."""
+    for label, before in (("warm cache", None), ("cold cache", env.invalidate_all)):
+        our_ms = median_ms(ours, repeat, before)
+        odoo_ms = median_ms(odoos, repeat, before)
+        print(f"  {label}, median of {repeat}:")
+        print(f"    ours   ({ours_label}): {our_ms:8.2f} ms")
+        print(f"    Odoo's ({odoos_label}): {odoo_ms:8.2f} ms")
+        ratio = odoo_ms / our_ms
+        print(f"    ratio Odoo's/ours: {ratio:.1f}x (target {target}x: {'met' if ratio >= target else 'missed'})")
