@@ -27,7 +27,6 @@ from ..http import (
     RateBudget,
     RateLimitedError,
     RetryPolicy,
-    TransportError,
     redact,
 )
 from ..i18n import _
@@ -727,11 +726,8 @@ class OnlineSession:
                 token=self.auth.access_token(),
                 json=body,
             )
-        except OutcomeUnknownError as lost:
-            try:
-                found = self.sessions.find(self.reference_number, plain.hash)
-            except TransportError:  # KSeF cannot say yet: the invoice may be there, so the outcome stays unknown
-                raise lost from None
+        except OutcomeUnknownError:
+            found = self.sessions.find(self.reference_number, plain.hash)
             if found is None:
                 raise
             return SentInvoice(self.reference_number, found.reference_number, plain.hash, recovered=True)
