@@ -278,6 +278,15 @@ def test_a_lost_send_answer_is_resolved_by_hash_with_exactly_one_invoice_recorde
     assert len(sim.requests_to(rf"/sessions/{session.reference_number}/invoices$", "GET")) == 1
 
 
+def test_a_lost_answer_whose_lookup_fails_too_stays_unknown(sim, client, auth):
+    session = OnlineSession.open(client, auth)
+    sim.inject("lost", path=r"/sessions/online/.*/invoices$")
+    sim.inject("status", status=503, path=rf"/sessions/{session.reference_number}/invoices$", times=10)
+    with pytest.raises(OutcomeUnknownError):
+        session.send(SAMPLE)
+    assert len(sim.invoices) == 1  # it did arrive: going back to the queue as "never sent" would send it twice
+
+
 @pytest.mark.parametrize("fault", [{"kind": "reset"}, {"kind": "status", "status": 503}])
 def test_a_send_that_never_reached_ksef_stays_unknown_and_is_not_repeated(sim, client, auth, fault):
     session = OnlineSession.open(client, auth)

@@ -3,7 +3,6 @@ import logging
 from odoo import api, fields, models, modules
 
 from einvoice.http import (
-    AuthenticationError,
     OutcomeUnknownError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -149,18 +148,20 @@ class AccountEinvoiceDocument(models.Model):
     def _platform_call(self, step):
         try:
             getattr(self, f"_{self.platform}_{step}")()
-        except OutcomeUnknownError as error:
+        except TransportError as error:
+            self._platform_failed(step, error)
+
+    def _platform_failed(self, step, error):
+        """What a transport problem of ``step`` leaves the document in (a platform add-on that sends several
+        documents in one call hands the one answer to each)."""
+        if isinstance(error, OutcomeUnknownError):
             self._set_state("unknown", error.translated(self.env.lang))
-        except RateLimitedError as error:
+        elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
             if step == "upload":  # refused before taking effect: back in the queue
                 self.write({"state": "to_send"})
-            _logger.info("e-invoice %s: %s", self.id, error)
-        except PlatformUnavailableError as error:
-            if step == "upload":
-                self.write({"state": "to_send"})
-            _logger.warning("e-invoice %s: %s", self.id, error)
-        except (AuthenticationError, TransportError) as error:
-            if self.state == "sending":
-                self._set_state("error", error.translated(self.env.lang))
-            else:
-                self.move_id._einvoice_ask_for_attention(error.translated(self.env.lang))
+            _logger.log(logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING, "e-invoice %s: %s",
+                        self.id, error)  # fmt: skip
+        elif self.state == "sending":
+            self._set_state("error", error.translated(self.env.lang))
+        else:
+            self.move_id._einvoice_ask_for_attention(error.translated(self.env.lang))

@@ -27,6 +27,7 @@ from ..http import (
     RateBudget,
     RateLimitedError,
     RetryPolicy,
+    TransportError,
     redact,
 )
 from ..i18n import _
@@ -726,8 +727,11 @@ class OnlineSession:
                 token=self.auth.access_token(),
                 json=body,
             )
-        except OutcomeUnknownError:
-            found = self.sessions.find(self.reference_number, plain.hash)
+        except OutcomeUnknownError as lost:
+            try:
+                found = self.sessions.find(self.reference_number, plain.hash)
+            except TransportError:  # KSeF cannot say yet: the invoice may be there, so the outcome stays unknown
+                raise lost from None
             if found is None:
                 raise
             return SentInvoice(self.reference_number, found.reference_number, plain.hash, recovered=True)

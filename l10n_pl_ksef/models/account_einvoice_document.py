@@ -8,9 +8,6 @@ from odoo.addons.account_einvoice.models.account_einvoice_document import DUE
 
 from einvoice.http import (
     AuthenticationError,
-    OutcomeUnknownError,
-    PlatformUnavailableError,
-    RateLimitedError,
     TransportError,
 )
 from einvoice.pl.crypto import FileDigest
@@ -113,17 +110,7 @@ class AccountEinvoiceDocument(models.Model):
         )
 
     def _pl_ksef_open_session(self, connection):
-        client, auth = connection._ksef_signed_in()
-        session = OnlineSession.open(client, auth)
-        session.sessions = _LookupAfterLostAnswer(
-            client,
-            auth,
-            self.env._(
-                "KSeF's answer to the invoice was lost, and KSeF could not say yet whether the invoice arrived: it "
-                "will be asked again before anything is sent."
-            ),
-        )
-        return session
+        return OnlineSession.open(*connection._ksef_signed_in())
 
     @api.model
     def _cron_send(self, limit=50):
@@ -172,7 +159,7 @@ class AccountEinvoiceDocument(models.Model):
             client, auth = self[:1]._pl_ksef_connection()._ksef_signed_in()
         except TransportError as error:  # a refused login too
             for document in self:
-                document._set_state("error", error.translated(self.env.lang))
+                document._platform_failed("upload", error)
             return
         xmls = {document: document._pl_ksef_xml() for document in self}
         ready = self.filtered(lambda document: xmls[document])
@@ -183,7 +170,7 @@ class AccountEinvoiceDocument(models.Model):
                 )
             except TransportError as error:
                 for document in documents:  # one answer for the whole batch: each attempt takes it
-                    document._pl_ksef_batch_failed(error)
+                    document._platform_failed("upload", error)
                 continue
             for document in documents:
                 document._set_state(
@@ -193,16 +180,6 @@ class AccountEinvoiceDocument(models.Model):
                     next_check_at=document._pl_ksef_next_check(),
                 )
         self._commit()
-
-    def _pl_ksef_batch_failed(self, error):
-        """A batch KSeF refused before taking it goes back to the queue; one whose answer was lost is resolved by
-        asking KSeF; any other failure is shown on each invoice."""
-        if isinstance(error, OutcomeUnknownError):
-            self._set_state("unknown", error.translated(self.env.lang))
-        elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
-            self.write({"state": "to_send"})
-        else:
-            self._set_state("error", error.translated(self.env.lang))
 
     def _pl_ksef_check(self):
         session_reference, invoice_reference = self._pl_ksef_references()
@@ -307,18 +284,3 @@ def _close(session):
     """Close an online session, so that KSeF issues its UPO; KSeF closes it by itself within hours otherwise."""
     with contextlib.suppress(TransportError):
         session.close()
-
-
-class _LookupAfterLostAnswer(Sessions):
-    """After an answer was lost, a lookup that fails leaves the outcome unknown: the invoice may be in KSeF, so it
-    must not go back to the queue as if it had never been sent."""
-
-    def __init__(self, client, auth, message):
-        super().__init__(client, auth)
-        self.message = message
-
-    def find(self, session_reference, invoice_hash):
-        try:
-            return super().find(session_reference, invoice_hash)
-        except TransportError as error:
-            raise OutcomeUnknownError(self.message, status=error.status, detail=error.detail) from error

@@ -92,7 +92,7 @@ class TestSendToKsef(ConnectedToKsef):
         move.action_einvoice_send()
         document = move.einvoice_document_id
         self.assertEqual(document.state, "unknown")
-        self.assertIn("answer to the invoice was lost", move.message_ids[0].body)
+        self.assertIn("its answer was lost", move.message_ids[0].body)
         with self.assertRaisesRegex(UserError, "never sent twice"):
             move.action_einvoice_send()
         self.ksef.clear_faults()
