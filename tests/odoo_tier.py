@@ -97,6 +97,8 @@ class Tier:
             "log_level = info\n"
         )
         self.databases = []
+        self.logs = 0
+        self.problems = []  # shown again at the end, where a shortened output still shows them
         self.passed = 0
         self.failed = 0
 
@@ -106,7 +108,8 @@ class Tier:
     def odoo(self, *args, label, expect_tests=False):
         """Run Odoo with the tier's configuration; return the number of tests it ran, or None on failure."""
         command = [sys.executable, "-m", "odoo", *args]
-        log = self.workdir / f"{label}.log"
+        self.logs += 1
+        log = self.workdir / f"{self.logs:02d} {label}.log"  # numbered: each step's log is kept apart
         started = time.monotonic()
         with log.open("w") as output:
             returncode = subprocess.call(
@@ -123,7 +126,9 @@ class Tier:
         summary = f"{tests} tests, {failures} failed" if expect_tests else "ok" if ok else "failed"
         print(f"  {label}: {summary} ({elapsed:.0f}s){'' if ok else f' -- see {log}'}", flush=True)
         if not ok:
-            for line in (problems or lines[-30:])[:40]:
+            shown = (problems or lines[-30:])[:40]
+            self.problems += [f"{label} ({log.name}):", *shown]
+            for line in shown:
                 print(f"    | {line}")
             if expect_tests and not tests and returncode == 0 and not problems:
                 print("    | no test of ours ran")
@@ -236,6 +241,8 @@ def main():
                 for log in Path(workdir).glob("*.log"):
                     log.rename(kept / log.name)
                 print(f"Logs kept in {kept}")
+                for line in tier.problems:
+                    print(f"  | {line}")
         print(f"odoo: {tier.passed} passed, {tier.failed} failed")
         return 1 if tier.failed else 0
 

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models, modules
 
@@ -8,6 +9,8 @@ from einvoice.http import (
     RateLimitedError,
     TransportError,
 )
+
+from ..tools.queue import lock_next
 
 _logger = logging.getLogger(__name__)
 
@@ -20,10 +23,15 @@ STATES = [
     ("unknown", "Outcome unknown"),
     ("error", "Error"),
 ]
-DUE = "AND (next_check_at IS NULL OR next_check_at <= (now() at time zone 'UTC'))"
-STUCK = "interval '15 minutes'"
+# far beyond any upload's timeouts: an attempt "sending" for longer was left by a worker that died
+STUCK = timedelta(minutes=15)
 # an invoice with a document in one of these states is at the platform, or may be: it is never sent again
 AT_THE_PLATFORM = ("sending", "processing", "accepted", "unknown")
+
+
+def due():
+    """The domain of the queued or processing documents whose next try or check has come."""
+    return ["|", ("next_check_at", "=", False), ("next_check_at", "<=", fields.Datetime.now())]
 
 
 class AccountEinvoiceDocument(models.Model):
@@ -89,18 +97,6 @@ class AccountEinvoiceDocument(models.Model):
         )
 
     # -- the queue -------------------------------------------------------------------------------------------------
-    @api.model
-    def _lock_next(self, state, limit, extra=""):
-        """Ids of up to ``limit`` documents in ``state``, locked for this transaction: workers running the queue at
-        once each take other rows (SKIP LOCKED), so no document is handled twice."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"SELECT id FROM account_einvoice_document WHERE state = %s {extra} "  # noqa: S608 - extra is ours
-            "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-            [state, limit],
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
-
     def _commit(self):
         """Make the step durable before the next network call (not inside tests, which roll back)."""
         if not modules.module.current_test:
@@ -109,24 +105,25 @@ class AccountEinvoiceDocument(models.Model):
 
     @api.model
     def _cron_send(self, limit=50):
-        for document in self._lock_next("to_send", limit, DUE):
+        for document in lock_next(self, [("state", "=", "to_send"), *due()], limit):
             document._send()
 
     @api.model
     def _cron_check(self, limit=100):
-        for document in self._lock_next("processing", limit, DUE):
+        for document in lock_next(self, [("state", "=", "processing"), *due()], limit):
             document._platform_call("check")
             document._commit()
 
     @api.model
     def _cron_resolve(self, limit=50):
         # a worker that died during an upload left its attempt "sending": what became of it is asked, like a lost
-        # answer (the wait is far beyond any upload's timeouts, so a live upload is never taken for a dead one)
-        for document in self._lock_next("sending", limit, f"AND sent_at < (now() at time zone 'UTC') - {STUCK}"):
+        # answer
+        stuck = [("state", "=", "sending"), ("sent_at", "<", fields.Datetime.now() - STUCK)]
+        for document in lock_next(self, stuck, limit):
             document._set_state(
                 "unknown", self.env._("The upload was interrupted before its answer came: the platform is asked.")
             )
-        for document in self._lock_next("unknown", limit):
+        for document in lock_next(self, [("state", "=", "unknown")], limit):
             document._platform_call("resolve")
             document._commit()
 
@@ -159,8 +156,8 @@ class AccountEinvoiceDocument(models.Model):
         elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
             if step == "upload":  # refused before taking effect: back in the queue
                 self.write({"state": "to_send"})
-            _logger.log(logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING, "e-invoice %s: %s",
-                        self.id, error)  # fmt: skip
+            level = logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING
+            _logger.log(level, "e-invoice %s: %s", self.id, error)
         elif self.state == "sending":
             self._set_state("error", error.translated(self.env.lang))
         else:

@@ -13,6 +13,7 @@ from einvoice.http import PlatformUnavailableError, RateLimitedError
 from einvoice.inbound import read_received
 
 from ..tools.bill_import import BillImporter
+from ..tools.queue import lock_next
 
 _logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ KINDS = [
     ("buyer_message", "Buyer's message"),
 ]
 UPLOAD = "upload"  # the platform code of files imported by hand
+# new messages taken a run: their downloads and PDFs stay inside the platforms' per-minute limits
+PROCESS_BATCH = 200
 
 
 class AccountEinvoiceInbox(models.Model):
@@ -153,18 +156,12 @@ class AccountEinvoiceInbox(models.Model):
     # -- processing ------------------------------------------------------------------------------------------------
     @api.model
     def _lock_new(self, limit):
-        """Up to ``limit`` new messages, locked for this transaction (SKIP LOCKED): workers never take the same."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            "SELECT id FROM account_einvoice_inbox WHERE state = 'new' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-            [limit],
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        return lock_next(self, [("state", "=", "new")], limit)
 
     @api.model
-    def _cron_process(self, limit=200):
-        """Up to ``limit`` new messages a run (their downloads and PDFs stay inside the platforms' per-minute
-        limits); when more are waiting, the run is scheduled again at once."""
+    def _cron_process(self):
+        """Up to ``PROCESS_BATCH`` new messages a run; when more are waiting, the run is scheduled again at once."""
+        limit = PROCESS_BATCH
         messages = self._lock_new(limit)
         messages._process()
         self.env["account.einvoice.document"]._commit()

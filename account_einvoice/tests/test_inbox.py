@@ -1,5 +1,6 @@
 import base64
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -283,6 +284,22 @@ class TestTwoWorkers(TransactionCase):
     def message_values(self, platform_id):
         return {"platform": "upload", "platform_id": platform_id, "company_id": self.env.ref("base.main_company").id}
 
+    def backend(self, worker):
+        worker.env.cr.execute("SELECT pg_backend_pid()")
+        return worker.env.cr.fetchone()[0]
+
+    def waits_for_a_lock(self, backend, thread):
+        """Whether the database session ``backend``, used by ``thread``, comes to wait on a lock before the thread
+        ends."""
+        with self.registry.cursor() as observer:
+            while thread.is_alive():
+                observer.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", [backend])
+                if observer.fetchone()[0]:
+                    return True
+                observer.commit()  # pg_stat_activity is read afresh in each transaction
+                time.sleep(0.01)
+        return False
+
     def forget(self, platform_id):
         inbox = self.worker()
         inbox.search([("platform", "=", "upload"), ("platform_id", "=", platform_id)]).unlink()
@@ -292,12 +309,11 @@ class TestTwoWorkers(TransactionCase):
         self.addCleanup(self.forget, "two-workers-store")
         first, second = self.worker(), self.worker()
         first._store(self.message_values("two-workers-store"))  # not committed yet
-        found = []
+        found, backend = [], self.backend(second)
         # the second worker inserts the same message: PostgreSQL holds it until the first one commits
         racing = threading.Thread(target=lambda: found.append(second._store(self.message_values("two-workers-store"))))
         racing.start()
-        racing.join(timeout=0.5)
-        self.assertTrue(racing.is_alive(), "the second insert waits for the first worker")
+        self.assertTrue(self.waits_for_a_lock(backend, racing), "the second insert waits for the first worker")
         first.env.cr.commit()
         racing.join()
         self.assertFalse(found[0], "the message is the first worker's: the second one leaves it")

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 
-from odoo.addons.account_einvoice.models.account_einvoice_document import DUE
+from odoo.addons.account_einvoice.models.account_einvoice_document import due
+from odoo.addons.account_einvoice.tools.queue import lock_next
 
 from einvoice.http import (
     AuthenticationError,
@@ -131,9 +132,8 @@ class AccountEinvoiceDocument(models.Model):
     def _pl_ksef_send_batches(self):
         """KSeF takes 180 invoices an hour online and has no such limit in batch sessions: a company whose queue
         is longer than what is left of the hour's online quota sends it in batches."""
-        due = ["|", ("next_check_at", "=", False), ("next_check_at", "<=", fields.Datetime.now())]
         queued = self._read_group(
-            [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), *due], ["company_id"], ["__count"]
+            [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), *due()], ["company_id"], ["__count"]
         )
         hour_ago = fields.Datetime.now() - timedelta(hours=1)
         for company, count in queued:
@@ -144,8 +144,8 @@ class AccountEinvoiceDocument(models.Model):
             if choose_session(count, sent_this_hour=sent) != "batch":
                 continue
             # one batch a run and company: what KSeF sends back to the queue waits for the next run
-            extra = f"AND platform = 'pl_ksef' AND company_id = {int(company.id)} {DUE}"
-            self._lock_next("to_send", BATCH_SIZE, extra)._pl_ksef_send_batch()
+            domain = [("platform", "=", "pl_ksef"), ("company_id", "=", company.id), ("state", "=", "to_send"), *due()]
+            lock_next(self, domain, BATCH_SIZE)._pl_ksef_send_batch()
 
     def _pl_ksef_send_batch(self):
         """Send these queued documents of one company in batch sessions (offline invoices in their own, flagged

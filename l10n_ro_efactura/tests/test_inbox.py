@@ -4,6 +4,8 @@ from decimal import Decimal
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.account_einvoice.models import account_einvoice_inbox as inbox_model
+
 from einvoice import ubl
 from einvoice.model import Address, Identifier, Invoice, Line, Party
 from einvoice.ro.anaf import AnafClient, Endpoints
@@ -109,32 +111,38 @@ class TestSpvInbox(ConnectedToAnaf):
         return self.inbox.search([("platform", "=", "ro_efactura"), *[(k, "=", str(v)) for k, v in domain.items()]])
 
     def test_received_invoices_become_bills_once_over_several_pages(self):
-        """501 supplier invoices: two pages of ANAF's paginated list, all stored at once, imported 200 a run; a
-        second sync neither stores nor downloads anything again."""
-        for number in range(501):
+        """More supplier invoices than a page of ANAF's paginated list and than a run imports: all stored at once,
+        imported a batch a run; a second sync neither stores nor downloads anything again. (ANAF's pages hold 500
+        messages and a run takes 200: both are made smaller here, the walk through them is the same.)"""
+        self.patch(self.anaf, "page_size", 10)
+        self.patch(inbox_model, "PROCESS_BATCH", 10)
+        for number in range(25):
             self.anaf.add_received(SELLER_CIF, self.supplier_invoice(f"BETA-{number}"), seller_cif=VENDOR_CIF)
         self.sync()
         pages = self.anaf.requests_to(r".*/listaMesajePaginatieFactura")
-        self.assertEqual(sorted(request.arg("pagina") for request in pages), ["1", "2"])
+        self.assertEqual(sorted(request.arg("pagina") for request in pages), ["1", "2", "3"])
         received = self.messages(kind="invoice")
-        self.assertEqual(len(received), 501)
-        self.assertEqual(len(received.filtered(lambda message: message.state == "imported")), 200)
+        self.assertEqual(len(received), 25)
+        self.assertEqual(len(received.filtered(lambda message: message.state == "imported")), 10)
+        runs = 1
         while received.filtered(lambda message: message.state == "new"):
             self.clock.advance(60)  # the next run, a minute later: inside ANAF's 1000 calls a minute
             self.inbox._cron_process()
+            runs += 1
+        self.assertEqual(runs, 3)
         self.assertEqual(set(received.mapped("state")), {"imported"}, received[:1].match_report)
         bills = received.move_id
-        self.assertEqual(len(bills), 501)
+        self.assertEqual(len(bills), 25)
         self.assertEqual(set(bills.mapped("partner_id")), {self.vendor})
         self.assertEqual(bills[:1].invoice_line_ids.product_id, self.cement)
         self.assertEqual(bills[:1].amount_total, 121.0)
-        self.assertEqual(len(self.anaf.requests_to(r".*/descarcare")), 501)
+        self.assertEqual(len(self.anaf.requests_to(r".*/descarcare")), 25)
 
         self.anaf.requests.clear()
         self.sync()
         self.assertFalse(self.anaf.requests_to(r".*/descarcare"))
-        self.assertEqual(len(self.messages(kind="invoice")), 501)
-        self.assertEqual(self.env["account.move"].search_count([("partner_id", "=", self.vendor.id)]), 501)
+        self.assertEqual(len(self.messages(kind="invoice")), 25)
+        self.assertEqual(self.env["account.move"].search_count([("partner_id", "=", self.vendor.id)]), 25)
 
     def test_the_bill_keeps_anafs_archive_signature_and_a_pdf(self):
         download_id = self.anaf.add_received(SELLER_CIF, self.supplier_invoice(), seller_cif=VENDOR_CIF)
