@@ -1,4 +1,5 @@
 import hashlib
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -6,8 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from einvoice.errors import EInvoiceError
-from einvoice.http import TransportError
-from einvoice.ro.anaf import AnafClient, DailyQuota, Endpoints
+from einvoice.http import RateBudget, TransportError
+from einvoice.ro.anaf import AnafClient, DailyQuota, Endpoints, Limits
 from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
 
 CALLBACK_PATH = "/l10n_ro_efactura/oauth/callback"
@@ -16,6 +17,12 @@ REFRESH_AHEAD = timedelta(days=7)  # tokens are renewed this long before the acc
 WARN_AHEAD = timedelta(days=30)  # administrators are told this long before the refresh token ends
 
 ADMIN = "account_einvoice.group_einvoice_admin"
+LIMITS = Limits()  # ANAF's published limits, as the library knows them
+
+# ANAF counts the calls of a minute over the whole application: every client this process builds for a connection
+# (one per invoice sent, per message received) spends from that connection's one budget
+_MINUTE_BUDGETS = {}
+_MINUTE_BUDGETS_LOCK = threading.Lock()
 
 
 class L10nRoEfacturaConnection(models.Model):
@@ -214,13 +221,31 @@ class L10nRoEfacturaConnection(models.Model):
         return AnafClient(
             self._decrypt(self.sudo().access_token_encrypted),
             endpoints=self._endpoints(),
-            quota=DailyQuota(usage=usage, clock=self._clock),
+            quota=DailyQuota(LIMITS, usage=usage, clock=self._clock),
+            rate=self._minute_budget(),
             clock=self._clock,
         )
+
+    def _minute_budget(self):
+        key = (self.env.cr.dbname, self.id, LIMITS.calls_per_minute)
+        model = type(self)  # the clock and the wait are looked up at each call: the budget outlives this transaction
+        with _MINUTE_BUDGETS_LOCK:
+            if key not in _MINUTE_BUDGETS:
+                _MINUTE_BUDGETS[key] = RateBudget(
+                    LIMITS.calls_per_minute,
+                    60,
+                    clock=lambda: model._clock(),
+                    sleep=lambda seconds: model._sleep(seconds),
+                )
+            return _MINUTE_BUDGETS[key]
 
     @staticmethod
     def _clock():
         return time.time()
+
+    @staticmethod
+    def _sleep(seconds):
+        time.sleep(seconds)
 
 
 def _naive(moment):

@@ -77,3 +77,4 @@ class ConnectedToAnaf(RoEfacturaCommon):
         self.anaf.requests.clear()
         self.anaf.clear_faults()
         self.patch(type(self.connection), "_clock", staticmethod(self.clock))
+        self.patch(type(self.connection), "_sleep", staticmethod(self.clock.advance))  # a wait moves the test's clock

@@ -110,23 +110,44 @@ class TestSpvInbox(ConnectedToAnaf):
     def messages(self, **domain):
         return self.inbox.search([("platform", "=", "ro_efactura"), *[(k, "=", str(v)) for k, v in domain.items()]])
 
-    def test_received_invoices_become_bills_once_over_several_pages(self):
-        """More supplier invoices than a page of ANAF's paginated list and than a run imports: all stored at once,
-        imported a batch a run; a second sync neither stores nor downloads anything again. (ANAF's pages hold 500
-        messages and a run takes 200: both are made smaller here, the walk through them is the same.)"""
-        self.patch(self.anaf, "page_size", 10)
+    def downloaded(self):
+        return {request.arg("id") for request in self.anaf.requests_to(r".*/descarcare")}
+
+    def test_a_window_of_more_than_one_page_is_stored_once_and_nothing_is_downloaded_twice(self):
+        """501 messages: both pages of ANAF's paginated list stored at once; each run imports its batch (a few here,
+        so that the test does not make hundreds of bills) and a sync run twice stores and downloads nothing again."""
+        self.patch(inbox_model, "PROCESS_BATCH", 5)
+        for number in range(501):
+            self.anaf.add_received(SELLER_CIF, self.supplier_invoice(f"BETA-{number}"), seller_cif=VENDOR_CIF)
+        self.sync()
+        pages = self.anaf.requests_to(r".*/listaMesajePaginatieFactura")
+        self.assertEqual(sorted(request.arg("pagina") for request in pages), ["1", "2"])
+        received = self.messages(kind="invoice")
+        self.assertEqual(len(received), 501)
+        self.assertEqual(len(received.filtered(lambda message: message.state == "imported")), 5)
+        first_downloads = self.downloaded()
+        self.assertEqual(len(first_downloads), 5)
+
+        self.anaf.requests.clear()
+        self.sync()
+        self.assertEqual(len(self.messages(kind="invoice")), 501)
+        self.assertEqual(len(self.downloaded()), 5)
+        self.assertFalse(self.downloaded() & first_downloads)
+        self.assertEqual(len(received.filtered(lambda message: message.state == "imported")), 10)
+        self.assertEqual(len(received.move_id), 10)
+
+    def test_received_invoices_become_bills_a_batch_a_run(self):
+        """More supplier invoices than a run takes (200; 10 here): the rest are imported by the next runs, every
+        invoice once, each with its vendor, products and totals."""
         self.patch(inbox_model, "PROCESS_BATCH", 10)
         for number in range(25):
             self.anaf.add_received(SELLER_CIF, self.supplier_invoice(f"BETA-{number}"), seller_cif=VENDOR_CIF)
         self.sync()
-        pages = self.anaf.requests_to(r".*/listaMesajePaginatieFactura")
-        self.assertEqual(sorted(request.arg("pagina") for request in pages), ["1", "2", "3"])
         received = self.messages(kind="invoice")
-        self.assertEqual(len(received), 25)
         self.assertEqual(len(received.filtered(lambda message: message.state == "imported")), 10)
         runs = 1
         while received.filtered(lambda message: message.state == "new"):
-            self.clock.advance(60)  # the next run, a minute later: inside ANAF's 1000 calls a minute
+            self.clock.advance(60)  # the next run, a minute later
             self.inbox._cron_process()
             runs += 1
         self.assertEqual(runs, 3)
@@ -136,12 +157,7 @@ class TestSpvInbox(ConnectedToAnaf):
         self.assertEqual(set(bills.mapped("partner_id")), {self.vendor})
         self.assertEqual(bills[:1].invoice_line_ids.product_id, self.cement)
         self.assertEqual(bills[:1].amount_total, 121.0)
-        self.assertEqual(len(self.anaf.requests_to(r".*/descarcare")), 25)
-
-        self.anaf.requests.clear()
-        self.sync()
-        self.assertFalse(self.anaf.requests_to(r".*/descarcare"))
-        self.assertEqual(len(self.messages(kind="invoice")), 25)
+        self.assertEqual(len(self.downloaded()), 25)
         self.assertEqual(self.env["account.move"].search_count([("partner_id", "=", self.vendor.id)]), 25)
 
     def test_the_bill_keeps_anafs_archive_signature_and_a_pdf(self):

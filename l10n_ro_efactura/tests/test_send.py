@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import datetime, timedelta
 
 from lxml import etree
@@ -5,6 +6,8 @@ from lxml import etree
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.l10n_ro_efactura.models import l10n_ro_efactura_connection as connection_module
 
 from einvoice.http import AuthenticationError
 from einvoice.ro.anaf import Limits
@@ -380,6 +383,24 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.clock.advance(24 * 3600)  # the next day in Romania
         move.action_einvoice_check()
         self.assertEqual(move.einvoice_state, "accepted")
+
+    def test_anafs_calls_a_minute_are_counted_over_every_client_of_the_connection(self):
+        """Each invoice and each received message gets its own client: the minute's calls are counted across them."""
+        self.patch(connection_module, "LIMITS", dataclasses.replace(Limits(), calls_per_minute=3))
+        waits = []
+
+        def wait(seconds):
+            waits.append(seconds)
+            self.clock.advance(seconds)
+
+        self.patch(type(self.connection), "_sleep", staticmethod(wait))
+        first, second = self.connection._anaf_client(), self.connection._anaf_client()
+        for client in (first, second, first):
+            client.messages(SELLER_CIF, days=1)
+        self.assertEqual(waits, [])
+        second.messages(SELLER_CIF, days=1)  # the minute's fourth call waits for the first one's minute to end
+        self.assertEqual(waits, [60])
+        self.assertEqual(len(self.anaf.requests_to("/listaMesajeFactura", "GET")), 4)
 
     def test_sending_a_queued_invoice_by_hand_sends_it_once(self):
         self.env.company.write({"einvoice_send_mode": "posting", "einvoice_hold_days": 2})
