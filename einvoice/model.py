@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -358,3 +359,34 @@ def compute_totals(lines, allowances_charges, breakdown, prepaid, rounding, tax_
         prepaid=None if prepaid is None else money(prepaid),
         rounding=None if rounding is None else money(rounding),
     )
+
+
+def negated_invoice(invoice):
+    """The invoice with negative quantities and amounts, prices staying positive (BR-27), its type code unchanged:
+    a credit note sent as a negative invoice (CIUS-RO) or a KSeF correction is made from it."""
+    lines = tuple(
+        replace(
+            line,
+            quantity=-line.quantity,
+            net_amount=-line.net_amount,
+            allowances_charges=tuple(_negated_allowance(item) for item in line.allowances_charges),
+        )
+        for line in invoice.lines
+    )
+    breakdown = tuple(
+        replace(vat, taxable_amount=-vat.taxable_amount, tax_amount=-vat.tax_amount) for vat in invoice.vat_breakdown
+    )
+    totals = invoice.totals
+    amounts = {item.name: getattr(totals, item.name) for item in dataclass_fields(totals)}
+    totals = replace(totals, **{name: -amount for name, amount in amounts.items() if amount is not None})
+    return replace(
+        invoice,
+        lines=lines,
+        vat_breakdown=breakdown,
+        totals=totals,
+        allowances_charges=tuple(_negated_allowance(item) for item in invoice.allowances_charges),
+    )
+
+
+def _negated_allowance(item):
+    return replace(item, amount=-item.amount, base_amount=None if item.base_amount is None else -item.base_amount)

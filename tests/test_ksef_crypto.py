@@ -23,6 +23,7 @@ from einvoice.pl.crypto import (
     FileDigest,
     SessionKey,
     encrypt_ksef_token,
+    load_certificate,
     load_credentials,
     load_pkcs12,
     public_key_id,
@@ -154,6 +155,15 @@ def test_wrong_or_missing_key_password_is_explained():
         load_credentials(certificate, encrypted_pkcs8(key, b"good"), "bad")
     with pytest.raises(CredentialsError, match="protected by a password"):
         load_credentials(certificate, encrypted_pkcs8(key, b"good"), None)
+
+
+def test_a_certificate_file_loads_as_pem_or_der_and_anything_else_is_explained():
+    certificate = make_certificate(rsa_key())
+    assert load_certificate(pem(certificate)) == certificate
+    assert load_certificate(certificate.public_bytes(serialization.Encoding.DER)) == certificate
+    for junk in (b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", b"\x30\x03junk", b""):
+        with pytest.raises(CredentialsError, match="not a PEM or DER X"):
+            load_certificate(junk)
 
 
 def test_expired_and_not_yet_valid_certificates_are_refused():

@@ -179,7 +179,7 @@ class Credentials:
 
 def load_credentials(certificate_data, key_data, password=None, *, now=None):
     """Credentials from a ``.crt`` and a ``.key`` (PEM or DER, the key usually encrypted PKCS#8)."""
-    certificate = _load_certificate(certificate_data)
+    certificate = load_certificate(certificate_data)
     private_key = _load_private_key(key_data, password)
     return _checked(certificate, private_key, now)
 
@@ -203,14 +203,13 @@ def _password_bytes(password):
     return password.encode("utf-8")
 
 
-def _load_certificate(data):
-    loaders = (x509.load_pem_x509_certificate,) if b"-----BEGIN" in data else (x509.load_der_x509_certificate,)
-    for loader in loaders:
-        try:
-            return loader(data)
-        except ValueError:
-            pass
-    raise CredentialsError(_("The certificate file is not a PEM or DER X.509 certificate."))
+def load_certificate(data):
+    """The X.509 certificate of a ``.crt`` file's bytes, PEM or DER; :class:`CredentialsError` when it is not one."""
+    loader = x509.load_pem_x509_certificate if b"-----BEGIN" in data else x509.load_der_x509_certificate
+    try:
+        return loader(data)
+    except ValueError:
+        raise CredentialsError(_("The certificate file is not a PEM or DER X.509 certificate.")) from None
 
 
 def _load_private_key(data, password):

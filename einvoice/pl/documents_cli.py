@@ -10,7 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cli_support import command, report
-from ..model import CORRECTED_INVOICE
+from ..model import CORRECTED_INVOICE, negated_invoice
 from ..ro import ciusro
 from ..ro.documents_cli import UNREADABLE
 from ..validation import FA3_XSD_ENV, validate_fa3
@@ -48,7 +48,7 @@ def _with_polish_kind(invoice):
     if "pl" in invoice.extensions or not (invoice.is_credit_note or invoice.type_code == CORRECTED_INVOICE):
         return invoice
     if invoice.is_credit_note:
-        invoice = replace(ciusro.negated_invoice(invoice), type_code=CORRECTED_INVOICE)
+        invoice = replace(negated_invoice(invoice), type_code=CORRECTED_INVOICE)
     return replace(invoice, extensions={**invoice.extensions, "pl": PlInvoice(kind=KOR)})
 
 

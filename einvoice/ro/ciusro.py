@@ -4,14 +4,14 @@
 EN 16931 document ANAF accepts (UBL Invoice or CreditNote, UN/CEFACT CII).
 """
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from lxml import etree
 
 from .. import cii, en16931, ubl
 from ..errors import EInvoiceError
 from ..i18n import _
-from ..model import CREDIT_NOTE_TYPES, INVOICE, Note
+from ..model import CREDIT_NOTE_TYPES, INVOICE, Note, negated_invoice
 from ..xmlsafe import parse_xml
 from . import checks
 from .codes import CIUS_RO_ID
@@ -60,7 +60,7 @@ def prepare(invoice, *, credit_note_as_invoice=False):
     """
     invoice = replace(invoice, customization_id=CIUS_RO_ID)
     if credit_note_as_invoice and invoice.type_code in CREDIT_NOTE_TYPES:
-        invoice = negated_invoice(invoice)
+        invoice = replace(negated_invoice(invoice), type_code=INVOICE)
     lines = tuple(_fit_item_name(_positive_price(line)) for line in invoice.lines)
     notes = _split_notes(invoice.notes)
     return replace(invoice, lines=lines, notes=notes)
@@ -93,37 +93,6 @@ def _split_notes(notes):
             text = text[cut:].strip()
         split.append(Note(text.strip(), note.subject_code))
     return tuple(split) if len(split) <= NOTE_COUNT_LIMIT else tuple(notes)
-
-
-def negated_invoice(invoice):
-    """A credit note as an invoice (type 380) with negative quantities and amounts; prices stay positive (BR-27)."""
-    lines = tuple(
-        replace(
-            line,
-            quantity=-line.quantity,
-            net_amount=-line.net_amount,
-            allowances_charges=tuple(_negated_allowance(item) for item in line.allowances_charges),
-        )
-        for line in invoice.lines
-    )
-    breakdown = tuple(
-        replace(vat, taxable_amount=-vat.taxable_amount, tax_amount=-vat.tax_amount) for vat in invoice.vat_breakdown
-    )
-    totals = invoice.totals
-    negated = {item.name: -value for item in fields(totals) if (value := getattr(totals, item.name)) is not None}
-    totals = replace(totals, **negated)
-    return replace(
-        invoice,
-        type_code=INVOICE,
-        lines=lines,
-        vat_breakdown=breakdown,
-        totals=totals,
-        allowances_charges=tuple(_negated_allowance(item) for item in invoice.allowances_charges),
-    )
-
-
-def _negated_allowance(item):
-    return replace(item, amount=-item.amount, base_amount=None if item.base_amount is None else -item.base_amount)
 
 
 def read(data):

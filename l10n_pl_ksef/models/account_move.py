@@ -12,7 +12,7 @@ from odoo.addons.account_einvoice.models.account_einvoice_document import AT_THE
 from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED, decimal
 
 from einvoice.errors import EInvoiceError
-from einvoice.model import CORRECTED_INVOICE
+from einvoice.model import CORRECTED_INVOICE, negated_invoice
 from einvoice.pl import fa3
 from einvoice.pl.holidays import working_day_after
 from einvoice.pl.model import (
@@ -29,7 +29,6 @@ from einvoice.pl.model import (
     nip_is_valid,
 )
 from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
-from einvoice.ro.ciusro import negated_invoice
 
 from .account_einvoice_document import REFERENCE_SEPARATOR
 

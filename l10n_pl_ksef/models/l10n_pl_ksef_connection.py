@@ -3,14 +3,18 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from cryptography import x509
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import AuthenticationError, RateLimitedError, TransportError
-from einvoice.pl.crypto import CredentialsError, certificate_nip, certificate_validity, load_credentials
+from einvoice.pl.crypto import (
+    CredentialsError,
+    certificate_nip,
+    certificate_validity,
+    load_certificate,
+    load_credentials,
+)
 from einvoice.pl.ksef import (
     Authenticator,
     CertificateLogin,
@@ -474,10 +478,7 @@ class L10nPlKsefConnection(models.Model):
         wait(seconds)
 
     def _load_certificate(self, data):
-        """The X.509 certificate of a ``.crt`` file, PEM or DER."""
         try:
-            if b"-----BEGIN" in data:
-                return x509.load_pem_x509_certificate(data)
-            return x509.load_der_x509_certificate(data)
-        except ValueError:
-            raise UserError(self.env._("The certificate file is not a PEM or DER X.509 certificate.")) from None
+            return load_certificate(data)
+        except CredentialsError as error:
+            raise UserError(error.translated(self.env.lang)) from None
