@@ -287,6 +287,15 @@ def test_a_lost_answer_whose_lookup_fails_too_stays_unknown(sim, client, auth):
     assert len(sim.invoices) == 1  # it did arrive: going back to the queue as "never sent" would send it twice
 
 
+def test_the_simulator_forgets_its_invoices_sessions_and_rate_limit_history(sim, client, auth):
+    session = OnlineSession.open(client, auth)
+    session.send(SAMPLE)
+    sim.forget_invoices()
+    assert (sim.invoices, sim.sessions, sim._calls) == ({}, {}, {})
+    OnlineSession.open(client, auth).send(SAMPLE)  # the same invoice is new again
+    assert len(sim.invoices) == 1
+
+
 @pytest.mark.parametrize("fault", [{"kind": "reset"}, {"kind": "status", "status": 503}])
 def test_a_send_that_never_reached_ksef_stays_unknown_and_is_not_repeated(sim, client, auth, fault):
     session = OnlineSession.open(client, auth)

@@ -108,11 +108,7 @@ class ConnectedToKsef(KsefCommon):
         # every test starts from an empty KSeF at the same moment: the database is rolled back, invoice numbers
         # come again, and KSeF would take them for duplicates
         self.clock.now = self.started
-        with self.ksef.state_lock:
-            self.ksef.invoices.clear()
-            self.ksef.sessions.clear()
-            # its clock went back: the calls of earlier tests would count against this one's rate limits
-            self.ksef._calls.clear()
+        self.ksef.forget_invoices()
         self.ksef.requests.clear()
         self.ksef.clear_faults()
         # nor may the client's: each test signs in afresh
