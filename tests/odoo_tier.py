@@ -12,6 +12,7 @@ Without an importable Odoo 19 the tier prints one SKIPPED line and succeeds.
 Environment: ``ODOO_ADDONS_PATH`` (extra add-on folders, comma-separated), ``ODOO_TIER_KEEP=1`` keeps databases.
 """
 
+import itertools
 import os
 import re
 import socket
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,9 @@ OURS = ["account_einvoice", "l10n_ro_efactura", "l10n_pl_ksef"]
 NATIVE = ["l10n_ro_edi", "l10n_pl_edi"]
 RESULT_LINE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 PROBLEM_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+# "2026-11-22 12:05:57,613 11852 INFO db odoo.addons.x.tests.test_y: Starting TestZ.test_w ..."
+STARTING_LINE = re.compile(r"^(\S+ \S+) \d+ INFO \S+ \S+: Starting (\S+) \.\.\.")
+STAMP = "%Y-%m-%d %H:%M:%S,%f"
 
 
 def odoo_version():
@@ -72,6 +77,17 @@ def active_crons_of(module):
         "select count(*) from ir_cron c join ir_model_data d on d.model = 'ir.cron' and d.res_id = c.id "  # noqa: S608
         f"where d.module = '{module}' and c.active"
     )
+
+
+def slowest_tests(lines, count=3):
+    """The tests that took longest, from the moments Odoo logged their start: each is counted until the next one
+    starts (a class's set-up goes to the test before it)."""
+    starts = [(datetime.strptime(m.group(1), STAMP), m.group(2)) for m in map(STARTING_LINE.match, lines) if m]
+    took = sorted(
+        ((following - started).total_seconds(), name)
+        for (started, name), (following, _next) in itertools.pairwise(starts)
+    )
+    return ", ".join(f"{name} {seconds:.0f}s" for seconds, name in reversed(took[-count:])) or "-"
 
 
 def free_port():
@@ -125,6 +141,8 @@ class Tier:
         elapsed = time.monotonic() - started
         summary = f"{tests} tests, {failures} failed" if expect_tests else "ok" if ok else "failed"
         print(f"  {label}: {summary} ({elapsed:.0f}s){'' if ok else f' -- see {log}'}", flush=True)
+        if expect_tests and tests:
+            print(f"    slowest: {slowest_tests(lines)}", flush=True)
         if not ok:
             shown = (problems or lines[-30:])[:40]
             self.problems += [f"{label} ({log.name}):", *shown]
