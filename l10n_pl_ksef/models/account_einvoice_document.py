@@ -7,10 +7,7 @@ from odoo import api, fields, models
 from odoo.addons.account_einvoice.models.account_einvoice_document import due
 from odoo.addons.account_einvoice.tools.queue import lock_next
 
-from einvoice.http import (
-    AuthenticationError,
-    TransportError,
-)
+from einvoice.http import AuthenticationError, TransportError
 from einvoice.pl.crypto import FileDigest
 from einvoice.pl.fa3 import Fa3Error
 from einvoice.pl.ksef import (
@@ -132,20 +129,17 @@ class AccountEinvoiceDocument(models.Model):
     def _pl_ksef_send_batches(self):
         """KSeF takes 180 invoices an hour online and has no such limit in batch sessions: a company whose queue
         is longer than what is left of the hour's online quota sends it in batches."""
-        queued = self._read_group(
-            [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), *due()], ["company_id"], ["__count"]
-        )
+        queued = [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), *due()]
         hour_ago = fields.Datetime.now() - timedelta(hours=1)
-        for company, count in queued:
-            # every invoice sent in the hour is counted, batches too: that only ever chooses a batch sooner
-            sent = self.search_count(
-                [("platform", "=", "pl_ksef"), ("company_id", "=", company.id), ("sent_at", ">=", hour_ago)]
-            )
-            if choose_session(count, sent_this_hour=sent) != "batch":
+        # every invoice sent in the hour is counted, batches too: that only ever chooses a batch sooner
+        sent = dict(
+            self._read_group([("platform", "=", "pl_ksef"), ("sent_at", ">=", hour_ago)], ["company_id"], ["__count"])
+        )
+        for company, count in self._read_group(queued, ["company_id"], ["__count"]):
+            if choose_session(count, sent_this_hour=sent.get(company, 0)) != "batch":
                 continue
             # one batch a run and company: what KSeF sends back to the queue waits for the next run
-            domain = [("platform", "=", "pl_ksef"), ("company_id", "=", company.id), ("state", "=", "to_send"), *due()]
-            lock_next(self, domain, BATCH_SIZE)._pl_ksef_send_batch()
+            lock_next(self, [*queued, ("company_id", "=", company.id)], BATCH_SIZE)._pl_ksef_send_batch()
 
     def _pl_ksef_send_batch(self):
         """Send these queued documents of one company in batch sessions (offline invoices in their own, flagged
@@ -186,10 +180,13 @@ class AccountEinvoiceDocument(models.Model):
         if not invoice_reference:
             # sent in a batch, or before KSeF named it (carried over): looked for by its hash once KSeF has
             # processed the session, like a lost answer
-            if session_reference and not self._pl_ksef_sessions().status(session_reference).is_processed:
-                self._pl_ksef_wait()
-                return
-            self._pl_ksef_resolve()
+            invoices = None
+            if session_reference:
+                invoices = self._pl_ksef_processed_invoices(session_reference)
+                if invoices is None:
+                    self._pl_ksef_wait()
+                    return
+            self._pl_ksef_resolve(invoices)
             return
         sessions = self._pl_ksef_sessions()
         status = sessions.invoice_status(session_reference, invoice_reference)
@@ -243,15 +240,20 @@ class AccountEinvoiceDocument(models.Model):
             ),
         )
 
-    def _pl_ksef_resolve(self):
+    def _pl_ksef_resolve(self, invoices=None):
         """What became of an invoice whose answer was lost: found in its session by its hash (and followed), or
         sent again as the very same bytes, which KSeF answers as a duplicate carrying the original's KSeF number
-        when the first one did arrive — never a second invoice."""
+        when the first one did arrive — never a second invoice. ``invoices``: the session's, by hash, when KSeF
+        has processed it (see :meth:`_pl_ksef_processed_invoices`)."""
         session_reference, _invoice_reference = self._pl_ksef_references()
         if not session_reference or not self.attachment_id:
             self._set_state("to_send", self.env._("Nothing reached KSeF: the invoice will be sent again."))
             return
-        found = self._pl_ksef_sessions().find(session_reference, self._pl_ksef_hash())
+        invoice_hash = self._pl_ksef_hash()
+        if invoices is None:
+            found = self._pl_ksef_sessions().find(session_reference, invoice_hash)
+        else:
+            found = invoices.get(invoice_hash)
         if found:
             self._set_state(
                 "processing",
@@ -267,6 +269,20 @@ class AccountEinvoiceDocument(models.Model):
         self._pl_ksef_send(self.attachment_id.raw)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
+    def _pl_ksef_processed_invoices(self, session_reference):
+        """The invoices of a session KSeF has processed, by hash (the latest of each, as :meth:`Sessions.find`
+        takes it), or None while KSeF is still processing it. A processed session no longer changes, so its list is
+        asked for once per database cursor, not once per invoice: a batch session holds up to a thousand, and
+        KSeF allows 20 such lists a minute."""
+        key = ("l10n_pl_ksef.processed_session", session_reference)
+        if key not in self.env.cr.cache:
+            sessions = self._pl_ksef_sessions()
+            if not sessions.status(session_reference).is_processed:
+                return None
+            listed = sessions.invoices(session_reference)
+            self.env.cr.cache[key] = {invoice.invoice_hash: invoice for invoice in listed}
+        return self.env.cr.cache[key]
+
     def _pl_ksef_hash(self):
         return FileDigest.of(self.attachment_id.raw).hash
 

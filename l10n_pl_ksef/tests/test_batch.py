@@ -38,8 +38,13 @@ class TestBatchSessions(ConnectedToKsef):
         moves.action_einvoice_check()  # KSeF is still unpacking the batch: nothing is sent again
         self.assertEqual(set(moves.mapped("einvoice_state")), {"processing"})
         self.processed()
+        self.ksef.requests.clear()
         moves.action_einvoice_check()
         self.assertEqual(set(moves.mapped("einvoice_state")), {"accepted"})
+        batch = moves[0].einvoice_document_id._pl_ksef_references()[0]
+        # the batch's invoices are listed once for the three of them (KSeF allows 20 such lists a minute)
+        self.assertEqual(len(self.ksef.requests_to(rf"/sessions/{batch}/invoices$", "GET")), 1)
+        self.assertEqual(len(self.ksef.requests_to(rf"/sessions/{batch}$", "GET")), 1)
         received = {invoice.hash: invoice for invoice in self.sent_invoices()}
         self.assertEqual(len(received), 3)
         for move in moves:
