@@ -262,13 +262,19 @@ class L10nPlKsefConnection(models.Model):
     def _ksef_offline_credentials(self):
         """The Offline certificate and its key, which sign KOD II; None when none is stored. Raises
         :class:`CredentialsError` when they cannot be used (a wrong password, an expired certificate)."""
+        return self._ksef_stored_credentials("offline_")
+
+    def _ksef_stored_credentials(self, prefix=""):
+        """The certificate, private key and password stored under ``prefix`` (the KSeF certificate's, or the
+        Offline one's with ``offline_``), loaded; None when the certificate or key is missing. Raises
+        :class:`CredentialsError` when they cannot be used."""
         self.ensure_one()
         connection = self.sudo()
-        certificate = connection._decrypted_file("offline_certificate_encrypted")
-        private_key = connection._decrypted_file("offline_private_key_encrypted")
+        certificate = connection._decrypted_file(f"{prefix}certificate_encrypted")
+        private_key = connection._decrypted_file(f"{prefix}private_key_encrypted")
         if not certificate or not private_key:
             return None
-        password = connection._decrypt(connection.offline_key_password_encrypted) or None
+        password = connection._decrypt(connection[f"{prefix}key_password_encrypted"]) or None
         return load_credentials(certificate, private_key, password, now=self._ksef_now())
 
     def _decrypted_file(self, field):
@@ -298,17 +304,14 @@ class L10nPlKsefConnection(models.Model):
             if not token:
                 raise ConnectionNotReady(self.env._("Enter the KSeF token of the connection first."))
             return KsefTokenLogin(token)
-        certificate = connection._decrypted_file("certificate_encrypted")
-        private_key = connection._decrypted_file("private_key_encrypted")
-        if not certificate or not private_key:
-            raise ConnectionNotReady(self.env._("Upload the KSeF certificate and its private key first."))
-        password = connection._decrypt(connection.key_password_encrypted) or None
         try:
-            credentials = load_credentials(certificate, private_key, password, now=self._ksef_now())
+            credentials = self._ksef_stored_credentials()
         except CredentialsError as error:
             raise ConnectionNotReady(
                 self.env._("The certificate cannot be used: %(reason)s", reason=error.translated(self.env.lang))
             ) from None
+        if not credentials:
+            raise ConnectionNotReady(self.env._("Upload the KSeF certificate and its private key first."))
         return CertificateLogin(credentials)
 
     def _ksef_authenticator(self, client):
