@@ -36,12 +36,14 @@ class AccountEinvoiceInbox(models.Model):
     def _l10n_pl_ksef_sync(self, connection):
         """Export packages of the invoices where the company is the buyer, on KSeF's permanent-storage date, from
         the connection's high-water mark up to KSeF's: nothing at or below that mark can still appear, so the next
-        run starts there and nothing is missed or asked twice. The invoices and the new mark are stored together."""
+        run starts there and nothing is missed or asked twice. The invoices and the new mark are stored together; the
+        messages stored now are returned."""
         client, auth = connection._ksef_signed_in()
         since = connection.incoming_from.replace(tzinfo=timezone.utc)
         result = HighWaterMarkSync(Incoming(client, auth), max_packages=PACKAGES_PER_RUN).run(since)
-        self._l10n_pl_ksef_store(connection.company_id, result)
+        stored = self._l10n_pl_ksef_store(connection.company_id, result)
         connection.incoming_from = result.next_from.astimezone(timezone.utc).replace(tzinfo=None)
+        return stored
 
     @api.model
     def _l10n_pl_ksef_store(self, company, result):
@@ -55,13 +57,14 @@ class AccountEinvoiceInbox(models.Model):
                 ]
             ).mapped("platform_id")
         )
+        stored = self.browse()
         for metadata in result.metadata:
             if metadata.ksef_number in known:
                 continue
             seller = metadata.raw.get("seller") or {}
             # the moment KSeF numbered the invoice is, in law, when the buyer received it
             received = parse_datetime(metadata.raw.get("acquisitionDate")) or metadata.permanent_storage_date
-            self._store(
+            stored |= self._store(
                 {
                     "platform": "pl_ksef",
                     "platform_id": metadata.ksef_number,
@@ -76,6 +79,7 @@ class AccountEinvoiceInbox(models.Model):
                 result.invoices.get(metadata.ksef_number),
                 f"{metadata.ksef_number}.xml",
             )
+        return stored
 
     def _pl_ksef_fetch(self):
         """Download the invoice by its KSeF number, as KSeF stored it (kept when the export did not carry it)."""

@@ -355,19 +355,17 @@ class L10nPlKsefConnection(models.Model):
         """What the scheduler does every 15 minutes, now: the purchase invoices KSeF stored since the last sync."""
         self.ensure_one()
         inbox = self.env["account.einvoice.inbox"]
-        before = inbox.search_count([("platform", "=", "pl_ksef"), ("company_id", "=", self.company_id.id)])
         try:
-            inbox._l10n_pl_ksef_sync(self)
+            received = inbox._l10n_pl_ksef_sync(self)
         except EInvoiceError as error:
             raise UserError(self._ksef_failure(error)) from None
         inbox._cron_process()
-        count = inbox.search_count([("platform", "=", "pl_ksef"), ("company_id", "=", self.company_id.id)]) - before
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("%(count)s purchase invoice(s) received from KSeF.", count=count),
+                "message": self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(received)),
             },
         }
 

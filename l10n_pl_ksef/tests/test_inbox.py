@@ -126,3 +126,5 @@ class TestKsefInbox(ConnectedToKsef):
         action = self.connection.action_import_purchase_invoices()
         self.assertIn("1 purchase invoice(s)", action["params"]["message"])
         self.assertTrue(self.messages().move_id)
+        action = self.connection.action_import_purchase_invoices()  # nothing new since
+        self.assertIn("0 purchase invoice(s)", action["params"]["message"])
