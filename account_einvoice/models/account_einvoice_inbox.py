@@ -128,6 +128,14 @@ class AccountEinvoiceInbox(models.Model):
             message._keep_raw(raw, raw_name or f"{values['platform_id']}.xml")
         return message
 
+    @api.model
+    def _stored_ids(self, platform, company, platform_ids):
+        """Which of ``platform_ids`` (a page of a platform's messages) ``company`` has stored already: one query."""
+        stored = self.search(
+            [("platform", "=", platform), ("company_id", "=", company.id), ("platform_id", "in", list(platform_ids))]
+        )
+        return set(stored.mapped("platform_id"))
+
     def _keep_raw(self, raw, name):
         self.raw_attachment_id = self.env["ir.attachment"].create(
             {"name": name, "raw": raw, "res_model": self._name, "res_id": self.id}

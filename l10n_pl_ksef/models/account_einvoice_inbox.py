@@ -48,15 +48,7 @@ class AccountEinvoiceInbox(models.Model):
     @api.model
     def _l10n_pl_ksef_store(self, company, result):
         """One inbox message per KSeF number, with the invoice as KSeF stored it and what its metadata says."""
-        known = set(
-            self.search(
-                [
-                    ("platform", "=", "pl_ksef"),
-                    ("company_id", "=", company.id),
-                    ("platform_id", "in", [metadata.ksef_number for metadata in result.metadata]),
-                ]
-            ).mapped("platform_id")
-        )
+        known = self._stored_ids("pl_ksef", company, [metadata.ksef_number for metadata in result.metadata])
         stored = self.browse()
         for metadata in result.metadata:
             if metadata.ksef_number in known:

@@ -53,15 +53,7 @@ class AccountEinvoiceInbox(models.Model):
 
     @api.model
     def _l10n_ro_efactura_store(self, company, messages):
-        known = set(
-            self.search(
-                [
-                    ("platform", "=", "ro_efactura"),
-                    ("company_id", "=", company.id),
-                    ("platform_id", "in", [message.id for message in messages]),
-                ]
-            ).mapped("platform_id")
-        )
+        known = self._stored_ids("ro_efactura", company, [message.id for message in messages])
         for message in messages:
             if message.id in known:
                 continue
