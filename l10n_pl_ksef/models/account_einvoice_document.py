@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.addons.account_einvoice.models.account_einvoice_document import due
 from odoo.addons.account_einvoice.tools.queue import lock_next
 
-from einvoice.http import AuthenticationError, TransportError
+from einvoice.http import TransportError
 from einvoice.pl.crypto import FileDigest
 from einvoice.pl.fa3 import Fa3Error
 from einvoice.pl.ksef import (
@@ -37,16 +37,7 @@ class AccountEinvoiceDocument(models.Model):
 
     # -- KSeF access -----------------------------------------------------------------------------------------------
     def _pl_ksef_connection(self):
-        connection = self.company_id._l10n_pl_ksef_connection()
-        if not connection:
-            raise AuthenticationError(
-                self.env._(
-                    "%(company)s is not connected to KSeF: an administrator connects it in Accounting > "
-                    "Configuration > KSeF connections.",
-                    company=self.company_id.display_name,
-                )
-            )
-        return connection
+        return self.company_id._l10n_pl_ksef_connection(required=True)
 
     def _pl_ksef_sessions(self):
         return Sessions(*self._pl_ksef_connection()._ksef_signed_in())

@@ -75,10 +75,6 @@ class AccountEinvoiceInbox(models.Model):
 
     def _pl_ksef_fetch(self):
         """Download the invoice by its KSeF number, as KSeF stored it (kept when the export did not carry it)."""
-        connection = self.company_id._l10n_pl_ksef_connection()
-        if not connection:
-            raise EInvoiceError(
-                self.env._("%(company)s is not connected to KSeF.", company=self.company_id.display_name)
-            )
+        connection = self.company_id._l10n_pl_ksef_connection(required=True)
         xml = Incoming(*connection._ksef_signed_in()).download(self.platform_id)
         self._keep_raw(xml, f"{self.platform_id}.xml")

@@ -2,7 +2,6 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import fields, models
 
-from einvoice.http import AuthenticationError
 from einvoice.ro.anaf import State, UploadResolver, upload_standard
 
 CHECK_DELAYS = (1, 2, 5, 10, 30, 60, 120, 240)  # minutes between status questions: within ANAF's daily limits
@@ -16,16 +15,7 @@ class AccountEinvoiceDocument(models.Model):
     )
 
     def _ro_efactura_client(self):
-        connection = self.company_id._l10n_ro_efactura_connection()
-        if not connection:
-            raise AuthenticationError(
-                self.env._(
-                    "%(company)s is not connected to ANAF: an administrator connects it in Accounting > "
-                    "Configuration > ANAF connections.",
-                    company=self.company_id.display_name,
-                )
-            )
-        return connection._anaf_client()
+        return self.company_id._l10n_ro_efactura_client()
 
     def _ro_efactura_upload(self):
         move = self.move_id

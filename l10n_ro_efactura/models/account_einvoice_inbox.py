@@ -87,12 +87,7 @@ class AccountEinvoiceInbox(models.Model):
         return download
 
     def _ro_efactura_client(self):
-        connection = self.company_id._l10n_ro_efactura_connection()
-        if not connection:
-            raise EInvoiceError(
-                self.env._("%(company)s is not connected to ANAF.", company=self.company_id.display_name)
-            )
-        return connection._anaf_client()
+        return self.company_id._l10n_ro_efactura_client()
 
     # -- messages about the invoices we sent -------------------------------------------------------------------------
     def _ro_efactura_take_message(self):

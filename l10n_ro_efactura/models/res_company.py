@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from einvoice.http import AuthenticationError
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -28,6 +30,20 @@ class ResCompany(models.Model):
         """The ANAF connection serving this company (there is one per certificate holder)."""
         self.ensure_one()
         return self.env["l10n_ro_efactura.connection"].sudo().search([("company_ids", "in", self.id)], limit=1)
+
+    def _l10n_ro_efactura_client(self):
+        """An ANAF client of the company's connection; none is an :class:`AuthenticationError` saying how to
+        connect the company."""
+        connection = self._l10n_ro_efactura_connection()
+        if not connection:
+            raise AuthenticationError(
+                self.env._(
+                    "%(company)s is not connected to ANAF: an administrator connects it in Accounting > "
+                    "Configuration > ANAF connections.",
+                    company=self.display_name,
+                )
+            )
+        return connection._anaf_client()
 
     def _l10n_ro_efactura_cif(self):
         """The company's CUI as ANAF wants it in a call: digits only."""
