@@ -6,22 +6,28 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/odoo19-py311.txt
 STAMP := $(VENV)/.installed
-# the library also runs on current releases: the newest Python on the machine, without the pins
-CURRENT_PYTHON ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3))),$(PYTHON))
+# the library also runs on current releases: the newest Python on the machine (pyenv's, wherever PYENV_ROOT puts
+# them, else python3.13/3.12 on the PATH), without the pins
+PYENV_PYTHONS := $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.1[2-9]*/bin/python3)
+CURRENT_PYTHON ?= $(or $(lastword $(sort $(PYENV_PYTHONS))),$(shell command -v python3.13 || command -v python3.12),$(PYTHON))
 CURRENT_VENV := .venv-current
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
+# the Ministry's FA(3) schema ships in ksef-client; only its files are read, so none of its dependencies is installed
+FA3_SCHEMA_PACKAGE := ksef-client==0.20.0
 
 .PHONY: test test-lib test-current test-odoo demo lint bench clean
 
 # --system-site-packages lets the tests see an Odoo installed for this Python; the pins win inside the venv
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+$(STAMP): pyproject.toml $(CONSTRAINTS) Makefile
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 	$(PY) $(PIP_INSTALL) -c $(CONSTRAINTS) -e '.[test,lint]'
+	$(PY) $(PIP_INSTALL) --no-deps $(FA3_SCHEMA_PACKAGE)
 	touch $(STAMP)
 
-$(CURRENT_VENV)/.installed: pyproject.toml
+$(CURRENT_VENV)/.installed: pyproject.toml Makefile
 	$(CURRENT_PYTHON) -m venv $(CURRENT_VENV)
 	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) --upgrade -e '.[test]'
+	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) --no-deps $(FA3_SCHEMA_PACKAGE)
 	touch $@
 
 test: test-lib test-current test-odoo

@@ -277,8 +277,7 @@ def main(argv=None):
     parser.add_argument("--keep-db", action="store_true", help=f"keep the database {DATABASE} at the end")
     parser.add_argument("--reuse-db", action="store_true", help=f"use {DATABASE} as it is when it exists")
     args = parser.parse_args(argv)
-    if not odoo_db.odoo_19():
-        return
+    odoo_db.require_odoo_19()
     odoo_db.run_in_database(
         DATABASE, MODULES, HTTP_PORT, lambda env: measure(env, args.invoices), reuse=args.reuse_db, keep=args.keep_db
     )

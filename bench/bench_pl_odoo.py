@@ -97,8 +97,7 @@ def main(argv=None):
     parser.add_argument("--keep-db", action="store_true", help="keep the database at the end")
     parser.add_argument("--reuse-db", action="store_true", help="use the database as it is when it exists")
     args = parser.parse_args(argv)
-    if not odoo_db.odoo_19():
-        return
+    odoo_db.require_odoo_19()
     odoo_db.run_in_database(
         args.database,
         MODULES,

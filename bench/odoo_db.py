@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from .timing import Skipped
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -88,17 +90,14 @@ def median_ms(function, repeat, before=None):
     return statistics.median(times) * 1000
 
 
-def odoo_19():
-    """Whether an Odoo 19 is importable; says why not otherwise."""
+def require_odoo_19():
+    """Go on only where an Odoo 19 is importable; otherwise the benchmark is skipped, saying why."""
     try:
         import odoo.release
     except ImportError:
-        print("  SKIPPED: Odoo is not importable")
-        return False
+        raise Skipped("Odoo is not importable by this Python") from None
     if odoo.release.version_info[0] != 19:
-        print(f"  SKIPPED: Odoo {odoo.release.version} is not Odoo 19")
-        return False
-    return True
+        raise Skipped(f"Odoo {odoo.release.version} is not Odoo 19")
 
 
 def run_in_database(database, modules, http_port, work, *, reuse=False, keep=False):

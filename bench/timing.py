@@ -3,6 +3,10 @@
 import time
 
 
+class Skipped(Exception):
+    """A benchmark cannot run on this machine; the text says why."""
+
+
 def best_of(function, *, repeat=5, number=1):
     """The fastest of ``repeat`` runs of ``number`` calls, in seconds per call."""
     best = float("inf")

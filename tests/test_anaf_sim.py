@@ -13,11 +13,8 @@ from einvoice.ro.anaf import Message, parse_error_report
 from einvoice.sim.anaf import DEFAULT_CLIENT_ID, AnafSimulator, default_validator
 
 from .conftest import ANAF_START as START
-from .conftest import RO_SAMPLES as SAMPLES
+from .ro_samples import cii_invoice, ok_invoice, old_invoice
 
-INVOICE = (SAMPLES / "anaf-ubl-examples/ubl_b2g_example0.xml").read_bytes()
-OLD_INVOICE = (SAMPLES / "anaf-ubl-examples/eInvoice_ex.xml").read_bytes()
-CII_INVOICE = (SAMPLES / "anaf-cii-examples/CII_example0.xml").read_bytes()
 CIF = "1111111111118"
 REST = "/test/FCTEL/rest"
 
@@ -41,8 +38,10 @@ class Api:
     def post(self, path, body, **params):
         return requests.post(self.sim.url + path, params=params, data=body, headers=self.headers, timeout=5)
 
-    def upload(self, body=INVOICE, **params):
-        answer = self.post(f"{REST}/upload", body, **{"standard": "UBL", "cif": CIF, **params})
+    def upload(self, body=None, **params):
+        answer = self.post(
+            f"{REST}/upload", ok_invoice() if body is None else body, **{"standard": "UBL", "cif": CIF, **params}
+        )
         return UploadAnswer(etree.fromstring(answer.content))
 
 
@@ -97,7 +96,7 @@ def test_upload_refusals_with_anaf_texts(api, params, text):
 
 
 def test_upload_needs_standard_and_cif(api):
-    answer = api.post(f"{REST}/upload", INVOICE, standard="UBL")
+    answer = api.post(f"{REST}/upload", ok_invoice(), standard="UBL")
     assert answer.status_code == 400
     assert answer.json()["message"] == "Parametrii standard si cif sunt obligatorii"
 
@@ -105,7 +104,7 @@ def test_upload_needs_standard_and_cif(api):
 def test_upload_size_and_buyer_message_limits(clock):
     with AnafSimulator(clock=clock, cifs=(CIF,), max_upload_bytes=1024 * 1024, rasp_per_cif=1) as sim:
         api = Api(sim)
-        assert api.upload(INVOICE + b" " * 1024 * 1024).errors == ("Marime fisier transmis mai mare de 1 MB.",)
+        assert api.upload(ok_invoice() + b" " * 1024 * 1024).errors == ("Marime fisier transmis mai mare de 1 MB.",)
         message = b'<header xmlns="mfp:anaf:dgti:spv:reqMesaj:v1" index_incarcare="1" message="ok"/>'
         assert api.upload(message, standard="RASP").accepted
         assert api.upload(message, standard="RASP").errors == (
@@ -121,7 +120,7 @@ def test_status_texts(api):
 
 
 def test_processing_then_ok_and_nok_with_their_messages(api, sim, clock):
-    ok, nok = api.upload().index, api.upload(OLD_INVOICE).index
+    ok, nok = api.upload().index, api.upload(old_invoice()).index
     assert b'stare="in prelucrare"' in api.get(f"{REST}/stareMesaj", id_incarcare=ok).content
     assert eroare(api.get(f"{REST}/listaMesajeFactura", zile=1, cif=CIF)) == "Nu exista mesaje in ultimele 1 zile"
     clock.now += 60
@@ -201,7 +200,7 @@ def test_paged_list_window_rules(api):
 def test_paged_list_envelope_and_page_beyond_the_last(clock):
     with AnafSimulator(clock=clock, cifs=(CIF,), page_size=2) as sim:
         for _ in range(3):
-            sim.add_received(CIF, INVOICE)
+            sim.add_received(CIF, ok_invoice())
         clock.now += 10
         api = Api(sim)
         window = {"startTime": int(START * 1000) - 1000, "endTime": int(clock.now * 1000), "cif": CIF}
@@ -222,15 +221,15 @@ def test_download_texts(api, sim):
     assert api.get(f"{REST}/descarcare").json()["message"] == "Parametrul id este obligatoriu"
     assert eroare(api.get(f"{REST}/descarcare", id="12a")) == "Id descarcare introdus= 12a nu este un numar intreg"
     assert eroare(api.get(f"{REST}/descarcare", id="21")) == "Pentru id=21 nu exista inregistrata nici o factura"
-    other = sim.add_received("999", INVOICE)
+    other = sim.add_received("999", ok_invoice())
     assert eroare(api.get(f"{REST}/descarcare", id=other)) == "Nu aveti dreptul sa descarcati acesta factura"
 
 
 def test_public_services_exist_on_prod_only(sim):
-    assert requests.post(f"{sim.url}/test/FCTEL/rest/validare/FACT1", data=INVOICE, timeout=5).status_code == 404
-    answer = requests.post(f"{sim.url}/prod/FCTEL/rest/validare/FACT1", data=INVOICE, timeout=5)
+    assert requests.post(f"{sim.url}/test/FCTEL/rest/validare/FACT1", data=ok_invoice(), timeout=5).status_code == 404
+    answer = requests.post(f"{sim.url}/prod/FCTEL/rest/validare/FACT1", data=ok_invoice(), timeout=5)
     assert answer.json()["stare"] == "ok"  # no token needed
-    wrong = requests.post(f"{sim.url}/prod/FCTEL/rest/validare/FCN", data=INVOICE, timeout=5).json()
+    wrong = requests.post(f"{sim.url}/prod/FCTEL/rest/validare/FCN", data=ok_invoice(), timeout=5).json()
     assert wrong["stare"] == "nok" and "FCN" in wrong["Messages"][0]["message"]
 
 
@@ -243,10 +242,10 @@ def test_a_pluggable_validator_decides(clock):
 
 
 def test_default_validator_applies_the_cius_ro_checks():
-    assert default_validator(INVOICE) == []
-    old = default_validator(OLD_INVOICE)  # ANAF's 2022 example still carries CIUS-RO 1.0.0
+    assert default_validator(ok_invoice()) == []
+    old = default_validator(old_invoice())  # ANAF's 2022 example still carries CIUS-RO 1.0.0
     assert len(old) == 1 and old[0].startswith("E: validari globale SCHEMATRON eroare: [BR-RO-001]")
-    assert any("[BR-RO-001]" in error for error in default_validator(CII_INVOICE))
+    assert any("[BR-RO-001]" in error for error in default_validator(cii_invoice()))
     assert "not a UBL Invoice" in default_validator(b"<Order/>")[0]
     assert default_validator(b"<Invoice")[0].startswith("E: validari globale eroare")
 

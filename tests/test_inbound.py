@@ -12,7 +12,7 @@ from einvoice.ro import ciusro
 from einvoice.xmlsafe import UnsafeInputError
 
 from . import pl_scenarios, ro_scenarios
-from .conftest import RO_SAMPLES, shared_path
+from .artefacts import ro_sample
 
 
 def archive(files):
@@ -31,7 +31,7 @@ def test_ubl_file():
 
 
 def test_anaf_archive_keeps_the_signature_apart():
-    data = shared_path(RO_SAMPLES / "spv-downloads" / "5004552043.zip").read_bytes()
+    data = ro_sample("spv-downloads/5004552043.zip")
     received = read_received(data, "5004552043.zip")
     assert received.xml_name == "5004552043.xml"
     assert list(received.files) == ["semnatura_5004552043.xml"]
@@ -39,7 +39,7 @@ def test_anaf_archive_keeps_the_signature_apart():
 
 
 def test_cii_with_its_embedded_pdf():
-    data = shared_path(RO_SAMPLES / "anaf-cii-examples" / "CII_example0.xml").read_bytes()
+    data = ro_sample("anaf-cii-examples/CII_example0.xml")
     received = read_received(data, "CII_example0.xml")
     assert received.syntax == "CII" and received.invoice.number == "TOSL110"
     name, pdf = received.pdf()
@@ -57,7 +57,7 @@ def test_pdf_next_to_the_invoice_in_an_archive():
 
 
 def test_archive_of_an_error_message_is_not_an_invoice():
-    data = shared_path(RO_SAMPLES / "spv-downloads" / "3828.zip").read_bytes()
+    data = ro_sample("spv-downloads/3828.zip")
     with pytest.raises(ReceivedDocumentError, match="holds no e-invoice"):
         read_received(data, "3828.zip")
 

@@ -31,7 +31,7 @@ from einvoice.model import Address, Identifier, Invoice, Line, Party, Totals
 from einvoice.pl import fa3
 from einvoice.ro import ciusro
 
-from .conftest import RO_SAMPLES, SHARED, shared_path
+from .artefacts import pl_sample, ro_sample
 
 ACME = PartnerCandidate(1, "Acme Distribuție SRL", vat="RO 1234 5678", registry="J40/123/2020", country="RO")
 KOWALSKI = PartnerCandidate(2, "Kowalski sp. z o.o.", vat="526-025-02-74", registry="0000123456", country="PL")
@@ -553,7 +553,7 @@ def test_one_code_on_two_products_is_ambiguous():
 
 
 def test_anaf_sample_against_a_catalogue():
-    data = shared_path(RO_SAMPLES / "anaf-ubl-examples" / "ubl_b2g_example2.xml").read_bytes()
+    data = ro_sample("anaf-ubl-examples/ubl_b2g_example2.xml")
     received = ciusro.read(data).invoice
     vendor = PartnerCandidate(40, "Salescompany", vat="1111111111118", country="RO")
     laptop = ProductCandidate(41, "Laptop computer", barcode="1234567890128")
@@ -590,8 +590,7 @@ def test_anaf_sample_against_a_catalogue():
 
 
 def test_ministry_fa3_sample_against_a_catalogue():
-    folder = shared_path(SHARED / "samples" / "pl" / "mf-fa3-examples")
-    received = fa3.read((folder / "FA_3_Przyklad_1.xml").read_bytes()).invoice
+    received = fa3.read(pl_sample("mf-fa3-examples/FA_3_Przyklad_1.xml")).invoice
     vendor = PartnerCandidate(80, "ABC AGD", vat="999-999-99-99", country="PL")
     fridge = ProductCandidate(81, "Lodówka ZIMNOTECH MK1")
     index = MatchIndex(

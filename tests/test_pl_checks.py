@@ -33,9 +33,9 @@ from einvoice.pl.model import (
     nip_is_valid,
 )
 
-from .conftest import shared_path
+from .artefacts import pl_sample
 from .pl_scenarios import BUYER, KSEF_NUMBER, ORDER, SCENARIOS, SELLER, build, line, pl_line
-from .test_pl_documents import MF_EXAMPLES, fa_values
+from .test_pl_documents import fa_values
 
 
 def with_pl(invoice, **changes):
@@ -269,7 +269,7 @@ def test_document_with_a_number_xsd_does_not_allow_is_reported(number):
 
 @pytest.mark.parametrize("example", ["FA_3_Przyklad_4.xml", "FA_3_Przyklad_11.xml"])
 def test_a_document_missing_any_one_element_is_reported_not_crashed_on(example):
-    original = etree.fromstring(shared_path(MF_EXAMPLES / example).read_bytes())
+    original = etree.fromstring(pl_sample(f"mf-fa3-examples/{example}"))
     for index in range(1, sum(1 for _ in original.iter())):
         root = etree.fromstring(etree.tostring(original))
         element = list(root.iter())[index]

@@ -5,12 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from einvoice import ubl
+from einvoice import ubl, validation
 from einvoice.pl import documents_cli, fa3
 from einvoice.validation import FA3_XSD_ENV
 
+from .artefacts import PL_SAMPLES, fa3_schema_folder
 from .pl_scenarios import build
-from .test_pl_documents import FA3_SCHEMA_DIR, MF_EXAMPLES, fa_values
+from .test_pl_documents import fa_values
 
 
 def run(*args):
@@ -23,7 +24,7 @@ def run(*args):
 
 @pytest.fixture
 def schema_folder(monkeypatch):
-    monkeypatch.setenv(FA3_XSD_ENV, str(FA3_SCHEMA_DIR))
+    monkeypatch.setenv(FA3_XSD_ENV, str(fa3_schema_folder()))
 
 
 def test_check_passes_a_good_invoice(tmp_path, capsys):
@@ -62,11 +63,12 @@ def test_validate_adds_the_official_schema(tmp_path, capsys, schema_folder):
 
 
 def test_validate_passes_a_ministry_example(capsys, schema_folder):
-    assert run("validate", MF_EXAMPLES / "FA_3_Przyklad_9.xml") == 0
+    assert run("validate", PL_SAMPLES.require("mf-fa3-examples", "FA_3_Przyklad_9.xml")) == 0
 
 
 def test_validate_without_a_schema_folder_says_how_to_configure_it(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(FA3_XSD_ENV, raising=False)
+    monkeypatch.setattr(validation, "shipped_folder", lambda *_parts: None)  # nor the ksef-client package
     path = tmp_path / "good.xml"
     path.write_bytes(fa3.write(build()))
     assert run("validate", path) == 2
@@ -92,5 +94,5 @@ def test_convert_refuses_a_credit_note_without_the_corrected_invoices(tmp_path, 
 
 def test_convert_rewrites_a_ministry_example(tmp_path, capsys):
     target = tmp_path / "fa3.xml"
-    assert run("convert", MF_EXAMPLES / "FA_3_Przyklad_4.xml", "-o", target) == 0
+    assert run("convert", PL_SAMPLES.require("mf-fa3-examples", "FA_3_Przyklad_4.xml"), "-o", target) == 0
     assert fa_values(target.read_bytes(), "DoZaplaty") == ["63279.92"]

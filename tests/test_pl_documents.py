@@ -9,19 +9,18 @@ from decimal import Decimal, InvalidOperation
 import pytest
 from lxml import etree
 
+from einvoice import validation
 from einvoice.pl import fa3
 from einvoice.pl.model import ADVANCE_KINDS, buyer_abroad, pl_invoice, pl_line, rate_code, rate_groups
-from einvoice.validation import ValidationUnavailableError, fa3_schema, validate_fa3
+from einvoice.validation import FA3_XSD_ENV, ValidationUnavailableError, fa3_schema, fa3_xsd_folder, validate_fa3
 
-from .conftest import FA3_SCHEMA_DIR, SHARED, shared_path
+from .artefacts import FA3_SCHEMA, PL_SAMPLES, fa3_schema_folder, files, pl_sample
 from .pl_scenarios import SCENARIOS, build, line
-
-MF_EXAMPLES = SHARED / "samples" / "pl" / "mf-fa3-examples"
 
 
 @pytest.fixture(scope="module")
 def schema_dir():
-    return shared_path(FA3_SCHEMA_DIR)
+    return fa3_schema_folder()
 
 
 def schema_errors(xml, schema_dir):
@@ -68,6 +67,47 @@ def test_scenario_is_schema_valid_passes_our_checks_and_reads_back(name, schema_
 def test_a_folder_without_the_schema_is_reported(tmp_path):
     with pytest.raises(ValidationUnavailableError):
         fa3_schema(tmp_path)
+
+
+def packaged_schema_folder():
+    folder = validation.shipped_folder("ksef_client", *validation.FA3_PACKAGE_FOLDER)
+    if folder is None:
+        pytest.skip("the ksef-client package is not installed (make test installs it with --no-deps)")
+    return folder
+
+
+def comparable_text(path):
+    """An XSD's text with line ends and trailing blanks evened out (the Ministry's files mix CR, LF and CRLF), and
+    includes of the base types by their name: ksef-client's copies include them by the absolute address the
+    Ministry publishes them under (crd.gov.pl, as the main schema imports them), the documentation repository's
+    copies by the bare file name. Both resolve to the same local file."""
+    text = path.read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace(f'schemaLocation="{validation.FA3_BASE_TYPES_URL}', 'schemaLocation="')
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def test_the_schema_in_the_ksef_client_package_is_the_ministrys():
+    packaged, official = packaged_schema_folder(), FA3_SCHEMA.require()
+    files = [official / validation.FA3_XSD_NAME, *sorted((official / "bazowe").glob("*.xsd"))]
+    assert len(files) == 4
+    for path in files:
+        assert comparable_text(packaged / path.name) == comparable_text(path), path.name
+
+
+def test_without_a_configured_folder_the_packaged_schema_validates(monkeypatch):
+    packaged = packaged_schema_folder()
+    monkeypatch.delenv(FA3_XSD_ENV, raising=False)
+    assert fa3_xsd_folder() == packaged
+    assert schema_errors(fa3.write(build()), None) == []
+    broken = fa3.write(build()).replace(b"<P_2>", b"<P_2X>", 1).replace(b"</P_2>", b"</P_2X>", 1)
+    assert any("P_2X" in error for error in schema_errors(broken, None))
+
+
+def test_with_neither_a_folder_nor_the_package_the_error_says_how_to_get_the_schema(monkeypatch):
+    monkeypatch.delenv(FA3_XSD_ENV, raising=False)
+    monkeypatch.setattr(validation, "shipped_folder", lambda *_parts: None)
+    with pytest.raises(ValidationUnavailableError, match="pip install --no-deps ksef-client"):
+        fa3_xsd_folder()
 
 
 def test_there_are_at_least_forty_scenarios():
@@ -172,7 +212,7 @@ def test_writer_refuses_characters_ksef_refuses():
 
 # -- the Ministry of Finance examples ----------------------------------------------------------------------------
 
-MF_FILES = sorted(path.name for path in MF_EXAMPLES.glob("*.xml")) if MF_EXAMPLES.is_dir() else []
+MF_FILES = files(PL_SAMPLES, "mf-fa3-examples")
 
 
 def leaf_values(xml):
@@ -195,7 +235,7 @@ def not_carried(path):
 
 @pytest.mark.parametrize("name", MF_FILES)
 def test_ministry_example_survives_reading_and_writing(name, schema_dir):
-    original = (MF_EXAMPLES / name).read_bytes()
+    original = pl_sample(f"mf-fa3-examples/{name}")
     result = fa3.read(original)
     assert [finding for finding in result.findings if finding.fatal] == []
     written = fa3.write(result.invoice)
@@ -210,4 +250,5 @@ def test_ministry_example_survives_reading_and_writing(name, schema_dir):
 
 
 def test_ministry_examples_are_all_there():
+    PL_SAMPLES.require("mf-fa3-examples")
     assert len(MF_FILES) >= 13

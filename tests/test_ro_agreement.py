@@ -6,7 +6,8 @@ of the CEN EN 16931 unit tests; a rule id reported by one side and not by the ot
 
 from einvoice.ro import checks, ciusro
 
-from .conftest import RO_SAMPLES, cen_unit_documents, official_fatal, shared_path
+from .artefacts import RO_SAMPLES, ro_sample
+from .conftest import cen_unit_documents, official_fatal
 
 
 def ours(xml):
@@ -31,21 +32,21 @@ def test_agreement_on_the_cen_unit_tests(cius_ro_rules):
 
 def test_agreement_on_the_anaf_examples(cius_ro_rules):
     documents = [
-        (path.name, path.read_bytes()) for path in sorted(shared_path(RO_SAMPLES).glob("anaf-ubl-examples/*.xml"))
+        (path.name, path.read_bytes()) for path in sorted(RO_SAMPLES.require("anaf-ubl-examples").glob("*.xml"))
     ]
     assert documents
     assert disagreements(cius_ro_rules, documents) == []
 
 
 def test_the_invalid_anaf_example_is_reported_with_the_official_rule_ids(cius_ro_rules):
-    xml = (shared_path(RO_SAMPLES) / "anaf-ubl-examples" / "ubl_b2g_example6.xml").read_bytes()
+    xml = ro_sample("anaf-ubl-examples/ubl_b2g_example6.xml")
     assert ours(xml) == official_fatal(cius_ro_rules, xml) == {"BR-RO-111", "BR-RO-170", "BR-S-08"}
 
 
 def test_findings_carry_a_translatable_text_and_a_location():
     from einvoice.i18n import Message
 
-    xml = (shared_path(RO_SAMPLES) / "anaf-ubl-examples" / "ubl_b2g_example6.xml").read_bytes()
+    xml = ro_sample("anaf-ubl-examples/ubl_b2g_example6.xml")
     for finding in ciusro.check_document(xml):
         assert isinstance(finding.message, Message)
         assert finding.location

@@ -5,7 +5,7 @@ import sys
 
 from einvoice.ro import ciusro
 
-from .conftest import CIUS_RO_XSLT, RO_SAMPLES, shared_path
+from .artefacts import CIUS_RO_RULES, RO_SAMPLES
 from .ro_scenarios import build
 
 
@@ -24,7 +24,7 @@ def test_check_passes_a_good_invoice(tmp_path):
 
 
 def test_check_reports_every_problem_in_the_users_language():
-    path = shared_path(RO_SAMPLES) / "anaf-ubl-examples" / "ubl_b2g_example6.xml"
+    path = RO_SAMPLES.require("anaf-ubl-examples", "ubl_b2g_example6.xml")
     english = einvoice("--lang", "en", "ro", "check", path)
     romanian = einvoice("--lang", "ro", "ro", "check", path)
     assert english.returncode == romanian.returncode == 1
@@ -40,7 +40,7 @@ def test_validate_adds_the_schema_and_the_official_rules(tmp_path):
         .replace(b"<cbc:IssueDate>", b"<cbc:IssueDateX>")
         .replace(b"</cbc:IssueDate>", b"</cbc:IssueDateX>")
     )
-    result = einvoice("ro", "validate", path, "--rules", shared_path(CIUS_RO_XSLT))
+    result = einvoice("ro", "validate", path, "--rules", CIUS_RO_RULES.require())
     assert result.returncode == 1
     assert "[UBL-XSD]" in result.stdout
     assert "IssueDateX" in result.stdout
@@ -52,7 +52,7 @@ def test_convert_writes_cius_ro_from_cii(tmp_path):
     result = einvoice(
         "ro",
         "convert",
-        shared_path(RO_SAMPLES) / "anaf-cii-examples" / "CII_example2.xml",
+        RO_SAMPLES.require("anaf-cii-examples", "CII_example2.xml"),
         "--to",
         "cius-ro",
         "-o",

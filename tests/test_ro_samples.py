@@ -5,14 +5,11 @@ import pytest
 from einvoice.ro import ciusro
 from einvoice.xmlsafe import read_zip
 
-from .conftest import RO_SAMPLES, official_fatal, shared_path
+from .artefacts import RO_SAMPLES, files, ro_sample
+from .conftest import official_fatal
 
-UBL_EXAMPLES = (
-    sorted(path.name for path in (RO_SAMPLES / "anaf-ubl-examples").glob("*.xml")) if RO_SAMPLES.exists() else []
-)
-CII_EXAMPLES = (
-    sorted(path.name for path in (RO_SAMPLES / "anaf-cii-examples").glob("*.xml")) if RO_SAMPLES.exists() else []
-)
+UBL_EXAMPLES = files(RO_SAMPLES, "anaf-ubl-examples")
+CII_EXAMPLES = files(RO_SAMPLES, "anaf-cii-examples")
 INVALID_EXAMPLE = "ubl_b2g_example6.xml"
 
 
@@ -22,7 +19,7 @@ def ours(xml):
 
 @pytest.mark.parametrize("name", UBL_EXAMPLES)
 def test_ubl_example_written_back_passes_the_official_rules(name, cius_ro_rules):
-    source = (shared_path(RO_SAMPLES) / "anaf-ubl-examples" / name).read_bytes()
+    source = ro_sample(f"anaf-ubl-examples/{name}")
     written = ciusro.render(ciusro.read(source).invoice, strict=name != INVALID_EXAMPLE)
     if name == INVALID_EXAMPLE:
         # the deliberately invalid example keeps its faults, and both sides name them alike
@@ -34,7 +31,7 @@ def test_ubl_example_written_back_passes_the_official_rules(name, cius_ro_rules)
 
 @pytest.mark.parametrize("name", UBL_EXAMPLES)
 def test_ubl_example_keeps_its_content(name):
-    source = (shared_path(RO_SAMPLES) / "anaf-ubl-examples" / name).read_bytes()
+    source = ro_sample(f"anaf-ubl-examples/{name}")
     original = ciusro.read(source).invoice
     again = ciusro.read(ciusro.render(original, strict=False)).invoice
     for field in ("number", "issue_date", "type_code", "currency", "seller", "buyer", "totals", "vat_breakdown"):
@@ -46,14 +43,14 @@ def test_ubl_example_keeps_its_content(name):
 def test_cii_example_converts_without_new_faults(name, cius_ro_rules):
     """ANAF's CII examples are Dutch invoices in EUR: conversion cannot invent their missing RON VAT total or buyer
     identifier, so those stay reported; the conversion itself adds nothing and fixes the specification id."""
-    source = (shared_path(RO_SAMPLES) / "anaf-cii-examples" / name).read_bytes()
+    source = ro_sample(f"anaf-cii-examples/{name}")
     converted = ciusro.render(ciusro.read(source).invoice, strict=False)
     assert official_fatal(cius_ro_rules, converted) == ours(converted) == ours(source) - {"BR-RO-001"}
     assert ours(converted) <= {"BR-RO-030", "BR-RO-120", "BR-RO-211", "BR-61"}
 
 
 def test_cii_example_is_read_completely():
-    invoice = ciusro.read((shared_path(RO_SAMPLES) / "anaf-cii-examples" / "CII_example1.xml").read_bytes()).invoice
+    invoice = ciusro.read(ro_sample("anaf-cii-examples/CII_example1.xml")).invoice
     assert invoice.number == "12115118"
     assert invoice.type_code == "380"
     assert len(invoice.lines) > 1
@@ -65,7 +62,7 @@ def test_cii_example_is_read_completely():
 
 @pytest.mark.parametrize("archive", ["5004552043.zip"])
 def test_real_spv_download_round_trips(archive, cius_ro_rules):
-    files = read_zip((shared_path(RO_SAMPLES) / "spv-downloads" / archive).read_bytes())
+    files = read_zip(ro_sample(f"spv-downloads/{archive}"))
     invoice_xml = next(content for name, content in files.items() if not name.startswith("semnatura"))
     written = ciusro.render(ciusro.read(invoice_xml).invoice)
     assert official_fatal(cius_ro_rules, written) == set()

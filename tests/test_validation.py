@@ -4,7 +4,7 @@ import subprocess
 import sys
 import textwrap
 
-from .conftest import CIUS_RO_XSLT, shared_path
+from .artefacts import CIUS_RO_RULES
 
 PROBE = textwrap.dedent(
     """
@@ -21,7 +21,7 @@ PROBE = textwrap.dedent(
 
 def test_a_memory_limit_too_small_for_saxon_is_a_clear_error():
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(shared_path(CIUS_RO_XSLT))], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PROBE, str(CIUS_RO_RULES.require())], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "refused: The official rules cannot run under the process's memory limit of 2048 MiB" in result.stdout
