@@ -6,7 +6,7 @@
     "author": "einvoice contributors",
     "license": "LGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["einvoice", "cryptography", "lxml", "requests"]},
+    "external_dependencies": {"python": ["efactura-ksef", "cryptography", "lxml", "requests"]},
     "data": [
         "security/account_einvoice_security.xml",
         "security/ir.model.access.csv",

@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "countries": ["pl"],
     "depends": ["account_einvoice", "l10n_pl"],
-    "external_dependencies": {"python": ["einvoice"]},
+    "external_dependencies": {"python": ["efactura-ksef"]},
     "data": [
         "security/ir.model.access.csv",
         "security/l10n_pl_ksef_security.xml",

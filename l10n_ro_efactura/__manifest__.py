@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "countries": ["ro"],
     "depends": ["account_einvoice", "l10n_ro"],
-    "external_dependencies": {"python": ["einvoice"]},
+    "external_dependencies": {"python": ["efactura-ksef"]},
     "data": [
         "security/ir.model.access.csv",
         "security/l10n_ro_efactura_security.xml",

@@ -23,7 +23,6 @@ class Artefact:
     title: str
     env: str
     shared: str  # its place under ../shared
-    publisher: str  # where a person gets it
 
     def location(self):
         """The configured path, else the one in ../shared; None when neither exists."""
@@ -43,41 +42,33 @@ class Artefact:
 
     def reason(self, *parts):
         inside = f" ({'/'.join(parts)})" if parts else ""
-        return (
-            f"{SKIP_PREFIX}: {self.title}{inside}; get it from {self.publisher} and set {self.env} "
-            f"(or place it in ../shared/{self.shared})"
-        )
+        return f"{SKIP_PREFIX}: {self.title}{inside}; set {self.env} or put it at ../shared/{self.shared} (README)"
 
 
 CIUS_RO_RULES = Artefact(
     "ANAF's CIUS-RO 1.0.9 Schematron compiled to XSLT",
     "EINVOICE_CIUS_RO_RULES",
     "rules/cius-ro/xslt/EN16931-CIUS_RO-UBL-validation.xslt",
-    "Ministerul Finanțelor / ANAF: mfinante.gov.ro, e-Factura, Informații tehnice (artefacte de validare)",
 )
 FA3_SCHEMA = Artefact(
     "the Ministry of Finance's FA(3) schema with its bazowe/ imports",
     "EINVOICE_FA3_XSD_DIR",
     "rules/ksef-fa3/faktury/schemy/FA",
-    "Ministerstwo Finansów: github.com/CIRFMF/ksef-docs, faktury/schemy/FA (also shipped in the ksef-client package)",
 )
 CEN_UNIT_TESTS = Artefact(
     "CEN's EN 16931 validation unit tests (UBL)",
     "EINVOICE_EN16931_UNIT_TESTS",
     "rules/en16931/unit-tests",
-    "CEN/TC 434: github.com/ConnectingEurope/eInvoicing-EN16931, test/",
 )
 RO_SAMPLES = Artefact(
     "ANAF's example invoices and real SPV answers",
     "EINVOICE_RO_SAMPLES",
     "samples/ro",
-    "Ministerul Finanțelor / ANAF: mfinante.gov.ro, e-Factura, Informații tehnice (exemple UBL, CII)",
 )
 PL_SAMPLES = Artefact(
     "the Ministry of Finance's FA(3) example invoices and UPO examples",
     "EINVOICE_PL_SAMPLES",
     "samples/pl",
-    "Ministerstwo Finansów: ksef.podatki.gov.pl (przykładowe pliki FA(3)); github.com/CIRFMF/ksef-docs, faktury/upo",
 )
 ALL = (CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
 

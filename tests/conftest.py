@@ -26,8 +26,11 @@ def official_fa3_schema():
         yield
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_terminal_summary(terminalreporter):
-    """Say how much conformance coverage was lost for lack of official artefacts (never silently)."""
+    """Say how much conformance coverage was lost for lack of official artefacts (never silently), last before the
+    count of tests."""
+    yield
     reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", []) if report.longrepr]
     terminalreporter.write_line(missing_summary(reasons))
 
