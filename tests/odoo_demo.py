@@ -16,6 +16,7 @@ import sys
 import time
 
 from bench import odoo_db
+from bench.timing import Skipped
 
 DATABASE = "einv_demo"
 MODULES = ["l10n_ro_efactura", "l10n_pl_ksef"]
@@ -184,7 +185,10 @@ def demo_pl(env):
 
 def main():
     print("Odoo: a Romanian company with ANAF and a Polish company with KSeF, on their simulators", flush=True)
-    if not odoo_db.odoo_19():
+    try:
+        odoo_db.require_odoo_19()
+    except Skipped as reason:
+        print(f"  SKIPPED: {reason}")
         return 0
 
     import psycopg2
