@@ -1,6 +1,7 @@
 # make test   library + end-to-end tests (pytest), then the Odoo tier when an Odoo 19 is importable
 # make demo   the whole flow against the embedded simulators
 # make lint   ruff (and pylint-odoo when it installs)
+# make campaign   the hostile-input and fault campaigns in full
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,7 +16,7 @@ PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
 # the Ministry's FA(3) schema ships in ksef-client; only its files are read, so none of its dependencies is installed
 FA3_SCHEMA_PACKAGE := ksef-client==0.20.0
 
-.PHONY: test test-lib test-current test-odoo demo lint bench clean
+.PHONY: test test-lib test-current test-odoo demo lint bench campaign clean
 
 # --system-site-packages lets the tests see an Odoo installed for this Python; the pins win inside the venv
 $(STAMP): pyproject.toml $(CONSTRAINTS) Makefile
@@ -48,6 +49,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# the hostile-input and fault campaigns in full, on the pinned and on the current library versions
+campaign: $(STAMP) $(CURRENT_VENV)/.installed
+	$(PY) -m campaign
+	$(CURRENT_VENV)/bin/python -m campaign
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
