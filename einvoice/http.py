@@ -6,24 +6,32 @@ What it promises:
 - transport problems come back as the typed errors below, business answers are left to the platform client;
 - a request that may have changed something on the platform (an upload) is never repeated here. When its answer
   is lost it raises :class:`OutcomeUnknownError`, so the caller asks the platform what happened instead of
-  sending twice;
+  sending twice. Only a failure before the request left (name resolution, connection, TLS handshake and
+  certificate check) means that it did not take effect; after that, a TLS error too leaves the outcome unknown;
 - idempotent requests (reads) are retried with exponential backoff, honouring ``Retry-After``;
 - a :class:`RateBudget` keeps a client inside the platform's published limits;
 - secrets never reach logs or error texts (:func:`redact`).
 """
 
 import email.utils
+import http.client
 import logging
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError
 
 from . import __version__
 from .errors import EInvoiceError
@@ -100,8 +108,95 @@ class RateBudget:
             self._sleep(wait)
 
 
+class Secrets:
+    """Secret values a client holds (tokens, client secrets), masked by :func:`redact` wherever a platform echoes
+    them. Tokens are renewed all the time, so only the latest ``keep`` are remembered."""
+
+    def __init__(self, keep=32):
+        self.keep = keep
+        self._values = {}
+        self._lock = threading.Lock()
+
+    def add(self, value):
+        if not isinstance(value, str) or len(value) < _MIN_SECRET:
+            return
+        with self._lock:
+            self._values.pop(value, None)
+            self._values[value] = None
+            while len(self._values) > self.keep:
+                del self._values[next(iter(self._values))]
+
+    def __iter__(self):
+        with self._lock:
+            return iter(list(self._values))
+
+
+class _Progress(threading.local):
+    """How far the request being made in this thread got: ``reached`` once one of our connections took it,
+    ``sent`` once its first byte was handed to the socket."""
+
+    reached = False
+    sent = False
+
+
+_progress = _Progress()
+
+
+class _RecordingConnection:
+    """Mixed into urllib3's connections to record in :data:`_progress` when the request itself starts to leave.
+
+    No exception type tells a failure before sending from one after: a reset during the TLS handshake and a reset
+    after the request are both ``ConnectionError``, and a broken handshake and bytes that are not TLS arriving
+    in place of the answer are both ``SSLError``. Only the first may be taken as "the platform never saw it".
+    """
+
+    _connecting = False
+
+    def connect(self):
+        _progress.reached = True
+        self._connecting = True
+        try:
+            return super().connect()
+        finally:
+            self._connecting = False
+
+    def send(self, data):
+        _progress.reached = True
+        if self.sock is None:  # http.client connects on the first send; failing to connect sends nothing
+            self.connect()
+        if not self._connecting:  # a proxy's CONNECT goes out while connecting: it is not the request
+            _progress.sent = True
+        return super().send(data)
+
+
+class _RecordingHTTPConnection(_RecordingConnection, HTTPConnection):
+    pass
+
+
+class _RecordingHTTPSConnection(_RecordingConnection, HTTPSConnection):
+    pass
+
+
+class _RecordingHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _RecordingHTTPConnection
+
+
+class _RecordingHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _RecordingHTTPSConnection
+
+
+class _RecordingAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _RecordingHTTPPool, "https": _RecordingHTTPSPool}
+
+
 class HttpClient:
-    """A base URL, a session and the rules above. Platform clients own one each."""
+    """A base URL, a session and the rules above. Platform clients own one each.
+
+    ``verify`` is True or the path of a CA bundle; ``secrets`` (a :class:`Secrets`) holds the values masked in
+    error texts, shared by the clients of one platform client.
+    """
 
     def __init__(
         self,
@@ -114,6 +209,7 @@ class HttpClient:
         budget=None,
         session=None,
         sleep=time.sleep,
+        secrets=None,
     ):
         if verify is False:
             raise ValueError("TLS verification cannot be switched off; pass a CA bundle path instead")
@@ -124,12 +220,13 @@ class HttpClient:
         self.retry = retry
         self.budget = budget
         self._sleep = sleep
+        self.secrets = secrets if secrets is not None else Secrets()
         self.session = session or self._new_session()
 
     @staticmethod
     def _new_session():
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=0)
+        adapter = _RecordingAdapter(max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["User-Agent"] = f"einvoice/{__version__}"
@@ -179,25 +276,30 @@ class HttpClient:
         if self.budget:
             self.budget.acquire()
         where = f"{method} {self._log_path(path)}"
+        _progress.reached = _progress.sent = False
         try:
             response = self.session.request(
                 method, self.url(path), timeout=timeout or self.timeout, verify=self.verify, **kwargs
             )
+            missing = None if kwargs.get("stream") else _cut_short(response)
+            if missing:
+                # urllib3 1.26 hands over a body shorter than its Content-Length as if it were whole (a TLS
+                # connection closed without close_notify ends like a complete one); urllib3 2 raises this
+                raise requests.exceptions.ChunkedEncodingError(missing)
         except requests.exceptions.SSLError as error:
+            detail = _describe_failure(error, self.url(path), self.secrets)
+            if not idempotent and not _never_sent(error):  # TLS broke after the request left: it may have worked
+                raise self._outcome_unknown(where, detail) from None
             raise PlatformUnavailableError(
-                _(
-                    "The secure connection to %(platform)s failed: %(detail)s",
-                    platform=self.platform,
-                    detail=redact(error),
-                )
+                _("The secure connection to %(platform)s failed: %(detail)s", platform=self.platform, detail=detail)
             ) from None
         except requests.exceptions.RequestException as error:
-            raise self._lost_answer(error, where, idempotent) from None
+            raise self._lost_answer(error, where, idempotent, self.url(path)) from None
         _logger.debug("%s -> %s", where, response.status_code)
         return self._check(response, where, idempotent, allow_html)
 
-    def _lost_answer(self, error, where, idempotent):
-        detail = redact(error)
+    def _lost_answer(self, error, where, idempotent, url):
+        detail = _describe_failure(error, url, self.secrets)
         if _never_sent(error):
             return PlatformUnavailableError(
                 _(
@@ -232,7 +334,7 @@ class HttpClient:
 
     def _check(self, response, where, idempotent, allow_html):
         status = response.status_code
-        excerpt = _excerpt(response) or response.reason or ""
+        excerpt = _excerpt(response, self.secrets) or response.reason or ""
         params = {"platform": self.platform, "status": status, "detail": excerpt}
         if status in (401, 403):
             raise AuthenticationError(
@@ -273,13 +375,87 @@ class HttpClient:
 
 
 def _never_sent(error):
-    """True when the connection was never established, so the platform cannot have seen the request."""
+    """True when the platform cannot have seen the request: connecting (DNS, TCP, the TLS handshake with its
+    certificate check) failed before the first byte of the request left. Our connections record that; with
+    another session's connections only the errors that can come from connecting alone count."""
+    if _progress.reached:
+        return not _progress.sent
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return True
     if isinstance(error, requests.exceptions.ConnectionError):
         reason = getattr(error.args[0], "reason", None) if error.args else None
         return type(reason).__name__ in ("NewConnectionError", "ConnectTimeoutError", "NameResolutionError")
     return False
+
+
+def _describe_failure(error, url, secrets=()):
+    """What went wrong with a request to ``url`` in words, without the HTTP libraries' internals (connection
+    pools, object addresses): "http://127.0.0.1:8080 refused the connection"."""
+    parts = urlsplit(url)
+    address = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    causes = _causes(error)
+
+    def found(*types):
+        return next((cause for cause in causes if isinstance(cause, types)), None)
+
+    certificate = found(ssl.SSLCertVerificationError)
+    if certificate:
+        reason = certificate.verify_message or _ssl_reason(certificate)
+        return _("%(address)s: its certificate cannot be verified (%(reason)s)", address=address, reason=reason)
+    broken_tls = found(ssl.SSLError)
+    if broken_tls:
+        reason = _ssl_reason(broken_tls)
+        return _("%(address)s: the secure connection broke (%(reason)s)", address=address, reason=reason)
+    if found(socket.gaierror):
+        return _("%(address)s cannot be found: its host name does not resolve", address=address)
+    if found(ConnectionRefusedError):
+        return _("%(address)s refused the connection", address=address)
+    if found(requests.exceptions.ConnectTimeout, ConnectTimeoutError):
+        return _("%(address)s did not accept the connection in time", address=address)
+    if found(requests.exceptions.ReadTimeout, TimeoutError):
+        return _("%(address)s did not answer in time", address=address)
+    if found(http.client.RemoteDisconnected):
+        return _("%(address)s closed the connection without answering", address=address)
+    if found(requests.exceptions.ChunkedEncodingError, http.client.IncompleteRead):
+        return _("%(address)s sent an incomplete answer", address=address)
+    if found(ConnectionResetError, ConnectionAbortedError):
+        return _("%(address)s broke off the connection", address=address)
+    system = next((cause for cause in reversed(causes) if isinstance(cause, OSError) and cause.strerror), None)
+    reason = system.strerror if system else _INTERNALS.sub("", str(error))
+    return _("%(address)s: %(reason)s", address=address, reason=redact(reason, secrets))
+
+
+# what urllib3 writes into its texts: "<urllib3.connection.HTTPSConnection object at 0x7f...>: " and
+# "HTTPSConnectionPool(host='h', port=443): "
+_INTERNALS = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>:?\s*|\w*Pool\(host=[^)]*\):\s*")
+
+
+def _causes(error):
+    """``error`` and every exception it wraps (in ``args``, ``reason``, ``__cause__``, ``__context__``), outermost
+    first."""
+    found, pending = [], [error]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending.extend([*current.args, getattr(current, "reason", None), current.__cause__, current.__context__])
+    return found
+
+
+def _ssl_reason(error):
+    """OpenSSL's words without its codes: "wrong version number" of "[SSL: WRONG_VERSION_NUMBER] wrong version
+    number (_ssl.c:2580)"."""
+    text = re.sub(r"^\[SSL: \w+\]\s*|\s*\(_ssl\.c:\d+\)$", "", error.args[1] if len(error.args) > 1 else str(error))
+    return text or (error.reason or "").replace("_", " ").lower()
+
+
+def _cut_short(response):
+    """What is missing when the body ended before its Content-Length, else an empty text."""
+    missing = getattr(response.raw, "length_remaining", None)
+    if isinstance(missing, int) and missing > 0:
+        return f"the answer ended {missing} bytes before its Content-Length"
+    return ""
 
 
 def _is_html(response):
@@ -290,12 +466,12 @@ def _is_html(response):
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def _excerpt(response):
+def _excerpt(response, secrets=()):
     if not response.content:
         return ""
     text = response.content[: _EXCERPT * 2].decode("utf-8", "replace")
     text = re.sub(r"<[^>]{0,200}>", " ", text) if _is_html(response) else text
-    return redact(" ".join(text.split()))[:_EXCERPT]
+    return redact(" ".join(text.split()), secrets)[:_EXCERPT]
 
 
 def parse_retry_after(value, *, now=None):
@@ -325,12 +501,19 @@ _SECRET_PATTERNS = [
         ),
         r"\1***",
     ),
+    # a long run of token characters with letters and digits is a token, a key or a hash; the platforms'
+    # reference numbers (KSeF's have 36 characters, ANAF's indexes are digits) stay readable
+    (re.compile(r"(?<![\w+=~-])(?=[\w+=~-]*\d)(?=[\w+=~-]*[A-Za-z])[\w+=~-]{40,}", re.ASCII), "***"),
 ]
+_MIN_SECRET = 8  # a shorter value would mask ordinary words
 
 
-def redact(text):
-    """``text`` (anything printable) with bearer tokens, JWTs and ``secret=value`` pairs masked."""
+def redact(text, secrets=()):
+    """``text`` (anything printable) with bearer tokens, JWTs, ``secret=value`` pairs, long opaque tokens and
+    every value of ``secrets`` (those the caller holds, echoed bare: "Token X is not valid") masked."""
     text = str(text)
+    for secret in sorted((s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET), key=len, reverse=True):
+        text = text.replace(secret, "***")
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -25,6 +25,10 @@ class SecretKeyError(EInvoiceError):
     """The configured key is missing, or is not the key the secret was encrypted with."""
 
 
+class SecretNotTextError(SecretKeyError):
+    """A stored secret decrypts, but is not the text it should be (not UTF-8): it has to be entered again."""
+
+
 def generate_key():
     """A new random key, suitable for the server configuration."""
     return base64.urlsafe_b64encode(_random.token_bytes(32)).decode("ascii")
@@ -60,7 +64,12 @@ class SecretBox:
             ) from None
 
     def decrypt_text(self, token):
-        return self.decrypt(token).decode("utf-8")
+        try:
+            return self.decrypt(token).decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretNotTextError(
+                _("A stored e-invoicing secret is not text (it is not valid UTF-8). Enter the secret again.")
+            ) from None
 
     def rotate(self, token):
         """``token`` encrypted again under the first key."""

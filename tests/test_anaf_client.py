@@ -407,6 +407,17 @@ def test_uploads_are_never_repeated(client, sim, fault):
     assert len(sim.uploads_recorded()) == 1
 
 
+def test_a_token_anaf_echoes_bare_is_not_repeated_in_our_messages(sim, clock):
+    token = "Opaque-t0ken-of-ANAF"  # shorter than the tokens masked by their look alone
+    client = AnafClient(token, endpoints=Endpoints.at(sim.url), clock=clock, sleep=lambda s: None, timeout=(2, 1))
+    sim.inject("status", status=401, body=f"Token {token} is not valid".encode(), path="stareMesaj")
+    with pytest.raises(AuthenticationError) as caught:
+        client.status("5000000000")
+    assert "is not valid" in str(caught.value)
+    assert token not in str(caught.value)
+    assert token not in caught.value.detail
+
+
 def test_an_upload_rate_limit_is_not_repeated(client, sim):
     sim.inject("status", status=429, headers={"Retry-After": "1"}, path="/upload")
     with pytest.raises(RateLimitedError):

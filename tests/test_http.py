@@ -14,6 +14,7 @@ from einvoice.http import (
     RateBudget,
     RateLimitedError,
     RetryPolicy,
+    Secrets,
     parse_retry_after,
     redact,
 )
@@ -244,3 +245,28 @@ def test_budget_applies_to_every_request(server, sleeps):
 )
 def test_redact_masks_secrets(text, secret):
     assert secret not in redact(text)
+
+
+def test_redact_masks_the_secrets_a_client_holds_and_long_opaque_tokens():
+    assert redact("Token Sh0rt-opaque-tok is not valid", ["Sh0rt-opaque-tok"]) == "Token *** is not valid"
+    hex_token = "0f1e2d3c" * 8
+    assert redact(f"Token {hex_token} is not valid") == "Token *** is not valid"
+    readable = "session 20250626-EE-319D7EE000-B67F415CDC-2C, KSeF 5265877635-20250826-0100001AF629-AF, id 5000000001"
+    assert redact(readable, ["short"]) == readable  # reference numbers stay, and so do words like a short secret
+
+
+def test_a_secret_echoed_bare_by_the_platform_is_masked(client, server):
+    client.secrets.add("Sh0rt-opaque-tok")
+    server.inject("status", status=401, body=b"Token Sh0rt-opaque-tok is not valid")
+    with pytest.raises(AuthenticationError) as caught:
+        client.get("/status")
+    assert "Sh0rt-opaque-tok" not in str(caught.value)
+    assert "Sh0rt-opaque-tok" not in caught.value.detail
+    assert "is not valid" in str(caught.value)
+
+
+def test_only_the_latest_secrets_are_kept():
+    secrets = Secrets(keep=2)
+    for value in ("first-token", "second-token", "third-token", "second-token"):
+        secrets.add(value)
+    assert list(secrets) == ["third-token", "second-token"]

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -408,6 +409,20 @@ def test_problems_are_read_in_both_error_formats():
     modern = {"title": "Bad Request", "errors": [{"code": 21165, "description": "later", "details": ["x"]}]}
     assert [p.code for p in problems_in(legacy)] == [21470]
     assert [(p.code, p.details) for p in problems_in(modern)] == [(21165, ("x",))]
+
+
+def test_a_refusal_quoting_a_token_keeps_it_out_of_the_message_and_the_problems(sim, client):
+    ksef_token = sim.issue_ksef_token(SELLER)
+    auth = Authenticator(client, SELLER, KsefTokenLogin(ksef_token))
+    access = auth.access_token()
+    problem = {"code": 21301, "description": f"Token {ksef_token} jest nieaktywny.", "details": [f"Token {access}"]}
+    sim.inject("status", status=400, body=json.dumps({"errors": [problem]}).encode(), path=r"/sessions/online$")
+    with pytest.raises(KsefRequestError) as caught:
+        OnlineSession.open(client, auth)
+    kept = [caught.value.problems[0].description, *caught.value.problems[0].details, str(caught.value)]
+    assert caught.value.codes == {21301}
+    assert not [text for text in kept if ksef_token in text or access in text]
+    assert "jest nieaktywny" in caught.value.problems[0].description
 
 
 # -- batch ---------------------------------------------------------------------------------------------------------

@@ -53,6 +53,15 @@ def test_key_rotation_keeps_old_secrets_readable():
         SecretBox("old").decrypt(new_token)
 
 
+def test_a_secret_that_is_not_text_is_a_clear_error():
+    box = SecretBox("key")
+    token = box.encrypt(b"\xff\xfe\x00 a key file, not text")
+    with pytest.raises(SecretKeyError, match="not valid UTF-8") as caught:
+        box.decrypt_text(token)
+    assert caught.value.translated("ro") != str(caught.value)
+    assert caught.value.translated("pl") != str(caught.value)
+
+
 def test_generated_keys_are_random():
     assert generate_key() != generate_key()
     assert len(generate_key()) >= 43

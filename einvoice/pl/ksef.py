@@ -27,6 +27,7 @@ from ..http import (
     RateBudget,
     RateLimitedError,
     RetryPolicy,
+    Secrets,
     TransportError,
     redact,
 )
@@ -159,7 +160,10 @@ class WindowBudget:
 
 
 class KsefClient:
-    """Base URL (an environment or any address), timeouts, and one rate budget per endpoint family."""
+    """Base URL (an environment or any address), timeouts, and one rate budget per endpoint family.
+
+    ``verify`` is True or the path of a CA bundle to trust.
+    """
 
     def __init__(
         self,
@@ -172,19 +176,20 @@ class KsefClient:
         clock=time.monotonic,
         sleep=time.sleep,
         now=utcnow,
+        verify=True,
     ):
         self.base_url = (base_url or ENVIRONMENTS[environment]).rstrip("/")
         self.sleep = sleep
         self.now = now
         self.retry = retry
-        self._unlimited = HttpClient(self.base_url, platform=PLATFORM, timeout=timeout, retry=retry, sleep=sleep)
+        self.secrets = Secrets()  # the tokens used, masked wherever KSeF echoes them
+        common = {"platform": PLATFORM, "timeout": timeout, "retry": retry, "sleep": sleep, "verify": verify}
+        self._unlimited = HttpClient(self.base_url, secrets=self.secrets, **common)
         self._families = {
             family: HttpClient(
                 self.base_url,
-                platform=PLATFORM,
-                timeout=timeout,
-                retry=retry,
-                sleep=sleep,
+                **common,
+                secrets=self.secrets,
                 session=self._unlimited.session,
                 budget=WindowBudget(limit, clock=clock, sleep=sleep),
             )
@@ -201,6 +206,7 @@ class KsefClient:
         http = self._families.get(family, self._unlimited)
         headers = {"Accept": "application/json", "X-Error-Format": "problem-details", **(headers or {})}
         if token:
+            self.secrets.add(token)
             headers["Authorization"] = f"Bearer {token}"
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
@@ -217,7 +223,7 @@ class KsefClient:
                     raise
                 self.sleep(wait)
             except InvalidRequestError as error:
-                raise _refusal(error, captured[-1] if captured else None) from None
+                raise _refusal(error, captured[-1] if captured else None, self.secrets) from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def json(self, family, method, path, **kwargs):
@@ -225,14 +231,18 @@ class KsefClient:
         return response.json() if response.content else {}
 
 
-def _refusal(error, response):
+def _refusal(error, response, secrets=()):
     try:
         problems = problems_in(response.json()) if response is not None else []
     except ValueError:
         problems = []
     if not problems:
         return error
-    detail = redact("; ".join(f"{p.code}: {p.description} {' '.join(map(str, p.details))}".strip() for p in problems))
+    # KSeF's texts may quote what it was sent (a token): what is kept for the caller is masked too
+    problems = [
+        Problem(p.code, redact(p.description, secrets), tuple(redact(d, secrets) for d in p.details)) for p in problems
+    ]
+    detail = "; ".join(f"{p.code}: {p.description} {' '.join(p.details)}".strip() for p in problems)
     return KsefRequestError(
         _(
             "%(platform)s refused the request (HTTP %(status)s): %(detail)s",
@@ -389,6 +399,8 @@ class KsefTokenLogin:
         self._token = token
 
     def start(self, client, keys, context):
+        client.secrets.add(self._token)
+
         def send(key):
             # a fresh challenge per attempt: a refused one may already be spent
             challenge = _challenge(client)

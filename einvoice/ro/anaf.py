@@ -23,6 +23,7 @@ from ..http import (
     RateBudget,
     RateLimitedError,
     RetryPolicy,
+    Secrets,
 )
 from ..i18n import _
 from ..xmlsafe import parse_xml, read_zip
@@ -450,7 +451,7 @@ class AnafClient:
 
     ``access_token`` is the token or a callable returning the current one (so a caller can refresh it).
     ``quota`` keeps the daily per-message and per-CUI limits, ``rate`` the per-minute one; share both between the
-    clients of one token.
+    clients of one token. ``verify`` is True or the path of a CA bundle to trust.
     """
 
     def __init__(
@@ -464,16 +465,17 @@ class AnafClient:
         clock=time.time,
         sleep=time.sleep,
         timeout=(10, 60),
+        verify=True,
     ):
         self.endpoints = endpoints or Endpoints.for_env(env)
         self._access_token = access_token
         self.quota = quota or DailyQuota(clock=clock)
         rate = rate or RateBudget(self.quota.limits.calls_per_minute, 60, sleep=sleep)
-        self.http = HttpClient(self.endpoints.efactura, platform=PLATFORM, timeout=timeout, budget=rate, sleep=sleep)
+        self.secrets = Secrets()  # the tokens used, masked wherever ANAF echoes them
+        common = {"platform": PLATFORM, "timeout": timeout, "budget": rate, "sleep": sleep, "verify": verify}
+        self.http = HttpClient(self.endpoints.efactura, secrets=self.secrets, **common)
         # a firewall page on the public services answers the content, not a passing fault: one retry is enough
-        self.public_http = HttpClient(
-            self.endpoints.public, platform=PLATFORM, timeout=timeout, budget=rate, retry=RetryPolicy(2), sleep=sleep
-        )
+        self.public_http = HttpClient(self.endpoints.public, retry=RetryPolicy(2), secrets=self.secrets, **common)
         self._clock = clock
 
     # -- sending ---------------------------------------------------------------------------------------------
@@ -585,6 +587,7 @@ class AnafClient:
         # the public services need no token, and a token is not sent where it is not needed
         token = None if public else self._access_token() if callable(self._access_token) else self._access_token
         if token:
+            self.secrets.add(token)
             headers["Authorization"] = f"Bearer {token}"
         # validare and transformare only read, so they may be repeated
         idempotent = True if public else None

@@ -139,6 +139,7 @@ class AnafOAuth:
         self.jwt = jwt
         # the code is valid for 60 seconds only, so a slow answer is not worth waiting long for
         self.http = http or HttpClient(self.oauth_url, platform=PLATFORM, timeout=(10, 30), sleep=sleep)
+        self.http.secrets.add(client_secret)  # masked wherever ANAF echoes it, as the tokens below
         self._clock = clock
 
     def authorize_url(self, state):
@@ -151,12 +152,14 @@ class AnafOAuth:
 
     def exchange_code(self, code):
         """Tokens for the ``code`` of the callback; ANAF accepts it within 60 seconds of the authorisation."""
+        self.http.secrets.add(code)
         return self._token_request(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
         )
 
     def refresh(self, refresh_token):
         """A new pair: ANAF rotates the refresh token too, so store both tokens of the answer."""
+        self.http.secrets.add(refresh_token)
         return self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     def revoke(self, token, *, token_type_hint="access_token"):  # noqa: S107 - a field name
@@ -164,6 +167,7 @@ class AnafOAuth:
         as it does for requests without a browser: the holder then withdraws access in the portal
         ("Renunțare OAuth") and the caller forgets the tokens locally either way.
         """
+        self.http.secrets.add(token)
         data = {"token": token, "token_type_hint": token_type_hint}
         # OCA's variant of the same request names the token by its type
         data[token_type_hint] = token
@@ -177,6 +181,7 @@ class AnafOAuth:
 
     def smoke_test(self, access_token, name="einvoice"):
         """Call ANAF's OAuth test service; raises :class:`AuthenticationError` when the token is not accepted."""
+        self.http.secrets.add(access_token)
         response = self.http.get(
             f"{self.api_root}{SMOKE_TEST_PATH}",
             params={"name": name},

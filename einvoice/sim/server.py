@@ -91,6 +91,9 @@ class Fault:
       ``reset``     close the connection with a TCP reset before answering;
       ``truncate``  send the headers and half the real body, then close;
       ``lost``      process the request for real, then reset the connection: the answer is lost.
+
+    Faults of TLS itself (a broken handshake, garbage or an alert in place of the answer) are injected in the
+    :class:`~einvoice.sim.tls.TlsFront` put before a simulator.
     """
 
     kind: str
