@@ -10,7 +10,6 @@ import base64
 import binascii
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from .errors import EInvoiceError
 from .i18n import _
@@ -32,6 +31,7 @@ from .model import (
     Totals,
     VatBreakdown,
 )
+from .numeric import NumberError, read_number
 from .rules import Finding
 from .ubl import ReadResult, SyntaxFacts, TaxTotalFact, normalize_space
 from .xmlsafe import parse_xml
@@ -65,6 +65,7 @@ class _Reader:
     def __init__(self, root):
         self.root = root
         self.findings = []
+        self.numbers = {}  # element -> its value as read (None when refused)
 
     # value helpers: tolerant of absence, strict about money ----------------------------------------------------
     @staticmethod
@@ -80,16 +81,19 @@ class _Reader:
         return normalize_space(found.text or "") if found is not None else None
 
     def decimal(self, parent, path):
-        return self.number(self.text(parent, path), path)
+        return self.number(self.node(parent, path), path)
 
-    def number(self, text, where):
-        if not text:
+    def number(self, element, where):
+        """The number ``element`` holds; None when it is absent or refused (and reported once)."""
+        if element is None:
             return None
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            self.findings.append(Finding("CII-NUMBER", _("%(value)r is not a number.", value=text), where))
-            return None
+        if element not in self.numbers:
+            self.numbers[element] = None
+            try:
+                self.numbers[element] = read_number(element.text or "", where)
+            except NumberError as error:
+                self.findings.append(Finding("CII-NUMBER", error.message, where))
+        return self.numbers[element]
 
     def date(self, parent, path, kind="udt"):
         text = self.text(parent, f"{path}/{kind}:DateTimeString")
@@ -115,7 +119,7 @@ class _Reader:
         summation = self.node(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
         tax_totals = tuple(
             TaxTotalFact(
-                self.number(normalize_space(node.text or ""), "TaxTotalAmount"),
+                self.number(node, "TaxTotalAmount"),
                 node.get("currencyID") or invoice.currency,
                 tuple(vat.tax_amount for vat in invoice.vat_breakdown)
                 if node.get("currencyID") in (None, invoice.currency)
@@ -336,7 +340,7 @@ class _Reader:
             return None
         document_tax = accounting_tax = None
         for amount in self.nodes(node, "ram:TaxTotalAmount"):
-            value = self.number(normalize_space(amount.text or ""), "TaxTotalAmount")
+            value = self.number(amount, "TaxTotalAmount")
             if amount.get("currencyID") in (None, currency) and document_tax is None:
                 document_tax = value
             else:
@@ -374,9 +378,7 @@ class _Reader:
         )
         return Line(
             id=self.text(node, "ram:AssociatedDocumentLineDocument/ram:LineID"),
-            quantity=self.number(normalize_space(quantity.text or ""), "BilledQuantity")
-            if quantity is not None
-            else None,
+            quantity=self.number(quantity, "BilledQuantity"),
             unit_code=quantity.get("unitCode") if quantity is not None else None,
             net_amount=self.decimal(
                 settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
@@ -385,9 +387,7 @@ class _Reader:
             item_name=self.text(product, "ram:Name"),
             vat_category=self.text(tax, "ram:CategoryCode"),
             vat_rate=self.decimal(tax, "ram:RateApplicablePercent"),
-            base_quantity=self.number(normalize_space(basis.text or ""), "BasisQuantity")
-            if basis is not None
-            else None,
+            base_quantity=self.number(basis, "BasisQuantity"),
             base_unit_code=basis.get("unitCode") if basis is not None else None,
             gross_price=self.decimal(gross_price, "ram:ChargeAmount"),
             price_discount=self.decimal(gross_price, "ram:AppliedTradeAllowanceCharge/ram:ActualAmount"),

@@ -338,11 +338,12 @@ def _rule_ids(family, numbers):
 
 @rule(*(rule_id for family in FAMILIES for rule_id in _rule_ids(family, range(1, 11))))
 def vat_categories(invoice, facts):
+    totals = _CategoryTotals(facts)
     for family in FAMILIES:
-        yield from _vat_family(family, invoice, facts)
+        yield from _vat_family(family, invoice, facts, totals)
 
 
-def _vat_family(family, invoice, facts):
+def _vat_family(family, invoice, facts, totals):
     code, prefix = family.category, family.prefix
     uses = [use for use in facts.category_uses if use.category == code]
     with_vat = [use for use in uses if use.vat]
@@ -388,7 +389,7 @@ def _vat_family(family, invoice, facts):
 
     # -08 to -10: each breakdown of the category
     for use in breakdowns:
-        if not _taxable_adds_up(family, use, facts):
+        if not _taxable_adds_up(family, use, totals):
             yield finding(
                 f"{prefix}-08", _("The taxable amount of VAT category %(code)s does not add up.", code=code), "BT-116"
             )
@@ -403,47 +404,60 @@ def _vat_family(family, invoice, facts):
             yield finding(f"{prefix}-10", message, "BT-120")
 
 
-def _category_sum(facts, code, tag, rate=None):
-    """Lines of kind ``tag`` plus charges minus allowances of category ``code`` (and ``rate``), any tax scheme."""
-
-    def matches(use):
-        return use.category == code and (rate is None or (use.rate is not None and use.rate == rate))
-
-    total = ZERO
-    for use in facts.category_uses:
-        if not matches(use) or use.amount is None:
-            continue
-        if (use.place == "line" and use.line_tag == tag) or use.place == "charge":
-            total += use.amount
-        elif use.place == "allowance":
-            total -= use.amount
-    return total
+LINE_KINDS = ("InvoiceLine", "CreditNoteLine")
+ANY_RATE = object()  # a key of _CategoryTotals.sums: every rate of the category, none included
 
 
-def _taxable_adds_up(family, breakdown, facts):
-    tags = {use.line_tag for use in facts.category_uses if use.place == "line"} | set(facts.line_tags)
+class _CategoryTotals:
+    """What the -08 rules add up, for every category, rate and kind of line, in one pass over the document.
+
+    The official rules sum the lines, allowances and charges of a breakdown's category anew for each breakdown;
+    summed once and looked up, a document with thousands of breakdowns costs no more than its size.
+    """
+
+    def __init__(self, facts):
+        uses = facts.category_uses
+        self.tags = {use.line_tag for use in uses if use.place == "line"} | set(facts.line_tags)
+        # (category, rate or ANY_RATE, line kind): lines of that kind plus charges minus allowances, any tax scheme
+        self.sums = {}
+        # (category, rate, line kind) for which a line of that kind, an allowance or a charge exists
+        self.used = set()
+        for use in uses:
+            if use.rate is not None and use.place == "line":
+                self.used.add((use.category, use.rate, use.line_tag))
+            elif use.rate is not None and use.place in ("allowance", "charge", "unmarked"):
+                self.used.update((use.category, use.rate, tag) for tag in LINE_KINDS)
+            if use.amount is None or use.place not in ("line", "allowance", "charge"):
+                continue
+            rates = (ANY_RATE,) if use.rate is None else (ANY_RATE, use.rate)
+            for tag in LINE_KINDS:
+                if use.place == "line" and use.line_tag != tag:
+                    continue
+                for rate in rates:
+                    key = (use.category, rate, tag)
+                    total = self.sums.get(key, ZERO)
+                    self.sums[key] = total - use.amount if use.place == "allowance" else total + use.amount
+
+    def sum(self, code, rate, tag):
+        return self.sums.get((code, rate, tag), ZERO)
+
+
+def _taxable_adds_up(family, breakdown, totals):
     if family.per_rate:
         if breakdown.rate is None:
             return True  # "every $rate in ()" holds
         taxable = breakdown.amount
         if taxable is None:
             return False
-        for tag in ("InvoiceLine", "CreditNoteLine"):
-            used = any(
-                use.category == family.category
-                and use.rate == breakdown.rate
-                and ((use.place == "line" and use.line_tag == tag) or use.place in ("allowance", "charge", "unmarked"))
-                for use in facts.category_uses
-            )
-            total = _category_sum(facts, family.category, tag, breakdown.rate)
-            if used and taxable - 1 < total < taxable + 1:
-                return True
-        return False
+        return any(
+            (family.category, breakdown.rate, tag) in totals.used
+            and taxable - 1 < totals.sum(family.category, breakdown.rate, tag) < taxable + 1
+            for tag in LINE_KINDS
+        )
     if breakdown.amount is None:
         return False
     return any(
-        tag in tags and breakdown.amount == _category_sum(facts, family.category, tag)
-        for tag in ("InvoiceLine", "CreditNoteLine")
+        tag in totals.tags and breakdown.amount == totals.sum(family.category, ANY_RATE, tag) for tag in LINE_KINDS
     )
 
 

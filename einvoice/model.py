@@ -17,10 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+# Rounding to cents needs as many digits as the amount has before the point, plus two. The default context (28)
+# refuses that for a product of two amounts a document may hold (each up to 28 digits, see einvoice.numeric):
+# rounding happens in this one, which holds any such product.
+WIDE = Context(prec=200)
 
 # UNTDID 1001 document types used here
 INVOICE = "380"
@@ -41,7 +45,7 @@ EXEMPTION_REQUIRED = frozenset({"E", "AE", "K", "G", "O"})
 
 def money(value):
     """``value`` rounded to cents, half away from zero (commercial rounding)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 @dataclass(frozen=True)
@@ -367,18 +371,20 @@ def negated_invoice(invoice):
     lines = tuple(
         replace(
             line,
-            quantity=-line.quantity,
-            net_amount=-line.net_amount,
+            quantity=_negated(line.quantity),
+            net_amount=_negated(line.net_amount),
             allowances_charges=tuple(_negated_allowance(item) for item in line.allowances_charges),
         )
         for line in invoice.lines
     )
     breakdown = tuple(
-        replace(vat, taxable_amount=-vat.taxable_amount, tax_amount=-vat.tax_amount) for vat in invoice.vat_breakdown
+        replace(vat, taxable_amount=_negated(vat.taxable_amount), tax_amount=_negated(vat.tax_amount))
+        for vat in invoice.vat_breakdown
     )
     totals = invoice.totals
-    amounts = {item.name: getattr(totals, item.name) for item in dataclass_fields(totals)}
-    totals = replace(totals, **{name: -amount for name, amount in amounts.items() if amount is not None})
+    if totals is not None:
+        amounts = {item.name: getattr(totals, item.name) for item in dataclass_fields(totals)}
+        totals = replace(totals, **{name: -amount for name, amount in amounts.items() if amount is not None})
     return replace(
         invoice,
         lines=lines,
@@ -388,5 +394,10 @@ def negated_invoice(invoice):
     )
 
 
+def _negated(amount):
+    """A received document may lack any amount: what is missing stays missing, for the checks to report."""
+    return None if amount is None else -amount
+
+
 def _negated_allowance(item):
-    return replace(item, amount=-item.amount, base_amount=None if item.base_amount is None else -item.base_amount)
+    return replace(item, amount=_negated(item.amount), base_amount=_negated(item.base_amount))

@@ -12,7 +12,7 @@ import binascii
 import functools
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -35,6 +35,7 @@ from .model import (
     Totals,
     VatBreakdown,
 )
+from .numeric import NumberError, read_number
 from .rules import Finding
 from .xmlsafe import parse_xml
 
@@ -342,8 +343,10 @@ class _Writer:
 
     def tax_totals(self, root):
         invoice, totals = self.invoice, self.invoice.totals
+        if totals is None and not invoice.vat_breakdown:  # a received document without them is written as it is
+            return
         tax_total = self.sub(root, "cac:TaxTotal")
-        self.amount(tax_total, "cbc:TaxAmount", totals.tax_total)
+        self.amount(tax_total, "cbc:TaxAmount", totals.tax_total if totals is not None else None)
         for vat in invoice.vat_breakdown:
             subtotal = self.sub(tax_total, "cac:TaxSubtotal")
             self.amount(subtotal, "cbc:TaxableAmount", vat.taxable_amount)
@@ -354,6 +357,7 @@ class _Writer:
         if (
             invoice.tax_currency
             and invoice.tax_currency != invoice.currency
+            and totals is not None
             and totals.tax_total_accounting is not None
         ):
             self.amount(
@@ -362,6 +366,8 @@ class _Writer:
 
     def monetary_total(self, root):
         totals = self.invoice.totals
+        if totals is None:
+            return
         element = self.sub(root, "cac:LegalMonetaryTotal")
         self.amount(element, "cbc:LineExtensionAmount", totals.line_total)
         self.amount(element, "cbc:TaxExclusiveAmount", totals.tax_exclusive)
@@ -377,7 +383,8 @@ class _Writer:
         self.sub(element, "cbc:ID", line.id)
         self.opt(element, "cbc:Note", line.note)
         quantity_tag = "cbc:CreditedQuantity" if self.credit else "cbc:InvoicedQuantity"
-        self.sub(element, quantity_tag, number_text(line.quantity), unitCode=line.unit_code)
+        if line.quantity is not None:  # a received line may lack it: the document is written as it is
+            self.sub(element, quantity_tag, number_text(line.quantity), unitCode=line.unit_code)
         self.amount(element, "cbc:LineExtensionAmount", line.net_amount)
         self.opt(element, "cbc:AccountingCost", line.accounting_ref)
         self.period(element, line.period_start, line.period_end)
@@ -391,7 +398,8 @@ class _Writer:
             self.allowance_charge(element, item, document_level=False)
         self.item(element, line)
         price = self.sub(element, "cac:Price")
-        self.sub(price, "cbc:PriceAmount", number_text(line.price), currencyID=self.currency)
+        if line.price is not None:
+            self.sub(price, "cbc:PriceAmount", number_text(line.price), currencyID=self.currency)
         if line.base_quantity is not None:
             self.sub(price, "cbc:BaseQuantity", number_text(line.base_quantity), unitCode=line.base_unit_code)
         if line.gross_price is not None or line.price_discount is not None:
@@ -442,6 +450,8 @@ def facts_for(invoice):
             and totals.tax_total_accounting is not None
         ):
             tax_totals += (TaxTotalFact(totals.tax_total_accounting, invoice.tax_currency, ()),)
+    elif invoice.vat_breakdown:  # written without its VAT total
+        tax_totals = (TaxTotalFact(None, None, tuple(v.tax_amount for v in invoice.vat_breakdown)),)
     credit = invoice.is_credit_note
     line_tag = "CreditNoteLine" if credit else "InvoiceLine"
     uses = [
@@ -560,6 +570,7 @@ class _Reader:
         self.credit = etree.QName(root).localname == "CreditNote"
         self.findings = []
         self.malformed = set()
+        self.numbers = {}  # element -> its value as read (None when absent or refused)
 
     def result(self):
         invoice = self.invoice()
@@ -658,14 +669,20 @@ class _Reader:
         return normalize_space(found.text or "")
 
     def decimal(self, node, path):
-        text = self.text(node, path)
-        if text in (None, ""):
+        found = None if node is None else node.find(path, NS)
+        if found is None:
             return None
+        # several rules read the same amount: it is judged, and a refusal reported, once
+        if found not in self.numbers:
+            self.numbers[found] = self.number(found.text or "", path)
+        return self.numbers[found]
+
+    def number(self, text, path):
         try:
-            return Decimal(text)
-        except InvalidOperation:
+            return read_number(text, path)
+        except NumberError as error:
             self.malformed.add(path.rsplit(":", 1)[-1])
-            self.findings.append(Finding("UBL-NUMBER", _("%(value)r is not a number.", value=text), path))
+            self.findings.append(Finding("UBL-NUMBER", error.message, path))
             return None
 
     def date(self, node, path):

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from ..i18n import _
+from ..model import WIDE
 from ..rules import Finding, RuleSet
 from .model import (
     ADVANCE_KINDS,
@@ -375,7 +376,7 @@ def rate_group_amounts(invoice, facts):
         bucket = BREAKDOWN_BUCKET.get(group, group)
         computed[bucket] = computed.get(bucket, ZERO) + net
     for bucket in sorted(set(declared) | set(computed)):
-        expected = computed.get(bucket, ZERO).quantize(CENT)
+        expected = computed.get(bucket, ZERO).quantize(CENT, context=WIDE)
         if declared.get(bucket, ZERO) != expected:
             yield finding(
                 "PL-P13",
@@ -397,7 +398,7 @@ def rate_group_vat(invoice, facts):
         if abs(tax - expected) > _line_rounding_allowance(invoice, group):
             yield finding(
                 "PL-P14",
-                _("The VAT of the rate group must be %(expected)s.", expected=expected.quantize(CENT)),
+                _("The VAT of the rate group must be %(expected)s.", expected=expected.quantize(CENT, context=WIDE)),
                 f"P_14_{group}",
             )
 
@@ -426,7 +427,7 @@ def _rate_code(rate):
 
 
 def money_text(value):
-    return format(value.quantize(CENT), "f")
+    return format(value.quantize(CENT, context=WIDE), "f")
 
 
 @rule("PL-FX-01", "PL-FX-02")
@@ -446,7 +447,7 @@ def foreign_currency(invoice, facts):
     if pl.exchange_rate is not None:
         for group, amount in declared.items():
             if group in groups:
-                expected = (groups[group][1] * pl.exchange_rate).quantize(CENT)
+                expected = (groups[group][1] * pl.exchange_rate).quantize(CENT, context=WIDE)
                 if amount != expected:
                     yield finding(
                         "PL-FX-02",

@@ -22,7 +22,7 @@ import functools
 import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -42,6 +42,7 @@ from ..model import (
     VatBreakdown,
     money,
 )
+from ..numeric import DECIMAL, INTEGER, NumberError, NumberType, read_number
 from ..rules import Finding
 from ..ubl import ReadResult
 from ..xmlsafe import parse_xml
@@ -643,14 +644,49 @@ def check_document(data):
     return result.findings + checks.check(result.invoice)
 
 
-XSD_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-
-
-def parse_decimal(text):
-    """An xsd:decimal: no exponent, no NaN or infinity (which :class:`~decimal.Decimal` would accept)."""
-    if not XSD_DECIMAL.fullmatch(text):
-        raise ValueError(text)
-    return Decimal(text)
+# The number types of the FA(3) schema (schemat_FA(3)_v1-0E.xsd and etd:TNaturalny), by the elements the reader
+# takes. Their patterns write \d, but they restrict xsd:decimal, whose digits are ASCII only.
+TKWOTOWY = NumberType(
+    "TKwotowy",
+    pattern=re.compile(r"-?([1-9][0-9]{0,15}|0)(\.[0-9]{1,2})?"),
+    integer_digits=16,
+    fraction_digits=2,
+    total_digits=18,
+)
+TKWOTOWY2 = NumberType(
+    "TKwotowy2",
+    pattern=re.compile(r"-?([1-9][0-9]{0,13}|0)(\.[0-9]{1,8})?"),
+    integer_digits=14,
+    fraction_digits=8,
+    total_digits=22,
+)
+TILOSCI = NumberType(
+    "TIlosci",
+    pattern=re.compile(r"-?([1-9][0-9]{0,15}|0)(\.[0-9]{1,6})?"),
+    integer_digits=16,
+    fraction_digits=6,
+    total_digits=22,
+)
+TPROCENTOWY = NumberType("TProcentowy", fraction_digits=6, total_digits=9, minimum=Decimal(0), maximum=Decimal(100))
+TNATURALNY = NumberType("TNaturalny", integer=True, total_digits=14, minimum=1)
+NUMBER_TYPES = {
+    **dict.fromkeys(
+        (
+            "DoRozliczenia", "DoZaplaty", "Kwota", "KwotaAkcyzy", "KwotaAkcyzyZ", "KwotaZaplatyCzesciowej", "P_11",
+            "P_11A", "P_11NettoZ", "P_11Vat", "P_11VatZ", "P_15", "P_15Z", "P_15ZK", "SumaObciazen", "SumaOdliczen",
+            "WartoscZamowienia",
+            *(f"P_13_{group}" for group in ("1", "2", "3", "4", "5", "6_1", "6_2", "6_3", "7", "8", "9", "10", "11")),
+            *(f"P_14_{group}" for group in ("1", "2", "3", "4", "5", "1W", "2W", "3W", "4W")),
+        ),
+        TKWOTOWY,
+    ),
+    **dict.fromkeys(("P_9A", "P_9AZ", "P_9B", "P_10"), TKWOTOWY2),
+    **dict.fromkeys(
+        ("P_8B", "P_8BZ", "KursUmowny", "KursWaluty", "KursWalutyZ", "KursWalutyZK", "KursWalutyZW"), TILOSCI
+    ),
+    **dict.fromkeys(("Udzial", "P_12_XII", "P_12Z_XII"), TPROCENTOWY),
+    **dict.fromkeys(("NrWiersza", "NrWierszaFa", "NrWierszaZam", "P_NrWierszaNST"), TNATURALNY),
+}  # fmt: skip
 
 
 def parse_date(text):
@@ -661,7 +697,7 @@ def parse_datetime(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-NUMBER, DATE, MOMENT = _("number"), _("date"), _("date and time")
+DATE, MOMENT = _("date"), _("date and time")
 
 
 @functools.cache
@@ -695,7 +731,7 @@ class _Reader:
             return None
         try:
             return parse(text)
-        except (ValueError, InvalidOperation):
+        except ValueError:
             self.findings.append(
                 Finding(
                     "PL-READ-02", _("%(what)s is not a valid %(kind)s: %(text)s", what=path, kind=kind, text=text), path
@@ -703,14 +739,27 @@ class _Reader:
             )
             return None
 
+    def number(self, text, path, default=DECIMAL):
+        """``text``, as the element ``path`` has it, read as the schema type of that element (``default`` for an
+        element not in NUMBER_TYPES); None, with a finding, when it is not one. None for no element at all."""
+        if text is None:
+            return None
+        try:
+            return read_number(text, path, NUMBER_TYPES.get(path.rsplit("/", 1)[-1], default))
+        except NumberError as error:
+            self.findings.append(Finding("PL-READ-02", error.message, path))
+            return None
+
     def decimal(self, node, path):
-        return self.value(node, path, parse_decimal, NUMBER)
+        element = self.find(node, path)
+        return None if element is None else self.number(element.text or "", path)
 
     def date(self, node, path):
         return self.value(node, path, parse_date, DATE)
 
     def integer(self, node, path):
-        return self.value(node, path, int, NUMBER)
+        element = self.find(node, path)
+        return None if element is None else self.number(element.text or "", path, INTEGER)
 
     def result(self):
         for name in NOT_CARRIED:
@@ -953,15 +1002,12 @@ class _Reader:
 
     def line(self, node, margin_scheme, abroad):
         # one pass over the row's children: a row has many optional fields and invoices have thousands of rows
-        fields = {
-            etree.QName(child).localname: " ".join(child.text.split())
-            for child in node
-            if isinstance(child.tag, str) and child.text and child.text.strip()
-        }
+        written = {etree.QName(child).localname: child.text or "" for child in node if isinstance(child.tag, str)}
+        fields = {name: " ".join(text.split()) for name, text in written.items() if text.strip()}
         get = fields.get
 
         def number(tag):
-            return self.convert(get(tag), f"FaWiersz/{tag}", parse_decimal, NUMBER)
+            return self.number(written.get(tag), f"FaWiersz/{tag}")
 
         code = get("P_12")
         before = get("StanPrzed") == "1"

@@ -83,15 +83,29 @@ def _fit_item_name(line):
 
 
 def _split_notes(notes):
+    """Each note over the limit as several, cut at a space where one is near the limit; the notes unchanged when that
+    makes more notes than CIUS-RO allows.
+
+    The text left to cut is tracked by position, never copied: a note of megabytes is cut in time linear in its
+    length, and the cutting stops as soon as there are too many notes.
+    """
     split = []
     for note in notes:
         text = note.text
-        while len(text) > NOTE_LIMIT:
-            cut = text.rfind(" ", 0, NOTE_LIMIT)
-            cut = cut if cut > NOTE_LIMIT // 2 else NOTE_LIMIT
-            split.append(Note(text[:cut].strip(), note.subject_code))
-            text = text[cut:].strip()
-        split.append(Note(text.strip(), note.subject_code))
+        start, end = 0, len(text)
+        while end - start > NOTE_LIMIT:
+            cut = text.rfind(" ", start, start + NOTE_LIMIT)
+            cut = cut if cut - start > NOTE_LIMIT // 2 else start + NOTE_LIMIT
+            split.append(Note(text[start:cut].strip(), note.subject_code))
+            if len(split) > NOTE_COUNT_LIMIT:
+                return tuple(notes)
+            # what is left is text[cut:end] without the blanks around it
+            while end > 0 and text[end - 1].isspace():
+                end -= 1
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        split.append(Note(text[start:end].strip(), note.subject_code))
     return tuple(split) if len(split) <= NOTE_COUNT_LIMIT else tuple(notes)
 
 
