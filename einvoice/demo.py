@@ -11,6 +11,7 @@ incremental (high-water-mark) sync.
 """
 
 import secrets
+import textwrap
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from .cli_support import timestamp
 from .http import OutcomeUnknownError
 from .model import Address, Identifier, Invoice, Line, Party, PaymentMeans, PrecedingInvoice
 from .pl import fa3
@@ -80,8 +82,8 @@ def _authorise(anaf):
     callback = {key: values[0] for key, values in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
     signer.verify(callback["state"], consume=lambda nonce: nonce not in used and not used.add(nonce))
     tokens = oauth.exchange_code(callback["code"])
-    print(f"  access token valid until {tokens.access_expires_at:%Y-%m-%d %H:%M} UTC")
-    print(f"  refresh token valid until {tokens.refresh_expires_at:%Y-%m-%d} UTC")
+    print(f"  access token valid until {timestamp(tokens.access_expires_at)}")
+    print(f"  refresh token valid until {timestamp(tokens.refresh_expires_at)}")
     return tokens.access_token
 
 
@@ -148,7 +150,12 @@ def _rejected_invoice(client, clock):
     print("  sent anyway, to compare with ANAF:")
     _upload, status = _upload_and_follow(client, clock, broken, "invoice", strict=False)
     for error in client.download(status.download_id).error_report.errors:
-        print(f"    ANAF says: {error[:110]}")
+        print(f"    ANAF says: {shortened(error)}")
+
+
+def shortened(text, width=110):
+    """``text`` on one line of at most ``width`` characters, cut between words and ending with "…" when cut."""
+    return textwrap.shorten(text, width, placeholder=" …")
 
 
 def _lost_answer(anaf, client, clock):
@@ -189,7 +196,8 @@ def _inbox(anaf, client):
         received = client.download(message.id)
         invoice = ciusro.read(received.document).invoice
         print(f"  {message.kind}: {invoice.seller.name} {invoice.number}, {invoice.totals.payable} {invoice.currency}")
-        print(f"    {len(invoice.lines)} line(s); ANAF's signature kept as {received.signature_name}")
+        lines = f"{len(invoice.lines)} line" + ("" if len(invoice.lines) == 1 else "s")
+        print(f"    {lines}; ANAF's signature kept as {received.signature_name}")
 
 
 # -- Poland ----------------------------------------------------------------------------------------------------------
@@ -231,8 +239,8 @@ def _poland():
         step("KSeF: log in with a KSeF token (encrypted for the Ministry's current key)")
         auth = Authenticator(client, nip, KsefTokenLogin(ksef.issue_ksef_token(nip)))
         auth.access_token()
-        print(f"  signed in for NIP {nip}; access token until {auth.access.valid_until:%H:%M},")
-        print(f"  refresh token until {auth.refresh_token.valid_until:%Y-%m-%d}")
+        print(f"  signed in for NIP {nip}; access token until {timestamp(auth.access.valid_until)},")
+        print(f"  refresh token until {timestamp(auth.refresh_token.valid_until)}")
 
         step("Send: FA(3) invoices in an online session (AES-256, hashes checked), KSeF numbers and UPO")
         session = OnlineSession.open(client, auth)
@@ -277,4 +285,4 @@ def _poland():
         for ksef_number, document in result.invoices.items():
             received = fa3.read(document).invoice
             print(f"  {ksef_number}: {received.seller.name} {received.number}, {received.totals.payable} PLN")
-        print(f"  next sync from {result.next_from:%Y-%m-%d %H:%M:%S}")
+        print(f"  next sync from {timestamp(result.next_from)}")

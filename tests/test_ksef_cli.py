@@ -80,7 +80,7 @@ def test_sync_keeps_its_high_water_mark_and_download_writes_the_bytes(sim, token
     assert run(*argv) == 0
     assert (tmp_path / "in" / f"{bill.ksef_number}.xml").read_bytes() == bill.xml
     assert state.read_text()
-    assert "1 invoices received" in capsys.readouterr().out
+    assert "1 invoice received" in capsys.readouterr().out
     assert run(*argv) == 0
     assert "0 invoices received" in capsys.readouterr().out
     target = tmp_path / "one.xml"

@@ -31,7 +31,7 @@ def test_check_passes_a_good_invoice(tmp_path, capsys):
     path = tmp_path / "good.xml"
     path.write_bytes(fa3.write(build()))
     assert run("check", path) == 0
-    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
 
 
 def test_check_reports_every_problem(tmp_path, capsys):
@@ -43,7 +43,7 @@ def test_check_reports_every_problem(tmp_path, capsys):
     )
     assert run("check", path) == 1
     out = capsys.readouterr().out
-    assert "error: [PL-NIP]" in out and "error: [PL-P15]" in out and "2 error(s)" in out
+    assert "error: [PL-NIP]" in out and "error: [PL-P15]" in out and "2 errors, 0 warnings" in out
 
 
 def test_check_of_something_that_is_not_xml_exits_2(tmp_path, capsys):

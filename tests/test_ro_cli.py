@@ -20,7 +20,7 @@ def test_check_passes_a_good_invoice(tmp_path):
     path.write_bytes(ciusro.render(build()))
     result = einvoice("ro", "check", path)
     assert result.returncode == 0, result.stdout
-    assert "0 error(s)" in result.stdout
+    assert "0 errors, 0 warnings" in result.stdout
 
 
 def test_check_reports_every_problem_in_the_users_language():

@@ -33,6 +33,10 @@ class CredentialsError(EInvoiceError):
     """A certificate or private key that cannot be used to sign in to KSeF."""
 
 
+class PasswordRequiredError(CredentialsError):
+    """The private key (or PKCS#12 file) is protected by a password, and none was given."""
+
+
 def b64(data):
     return base64.b64encode(data).decode("ascii")
 
@@ -189,9 +193,8 @@ def load_pkcs12(data, password=None, *, now=None):
     try:
         private_key, certificate, _chain = pkcs12.load_key_and_certificates(data, _password_bytes(password))
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise CredentialsError(
-            _("The PKCS#12 file cannot be opened: the password is wrong or the file is damaged.")
-        ) from None
+        error = CredentialsError if password else PasswordRequiredError
+        raise error(_("The PKCS#12 file cannot be opened: the password is wrong or the file is damaged.")) from None
     if certificate is None or private_key is None:
         raise CredentialsError(_("The PKCS#12 file must hold both the certificate and its private key."))
     return _checked(certificate, private_key, now)
@@ -220,7 +223,7 @@ def _load_private_key(data, password):
     except TypeError:
         # cryptography says TypeError when a password is missing for an encrypted key, or given for a plain one
         if password is None:
-            raise CredentialsError(_("The private key is protected by a password; please enter it.")) from None
+            raise PasswordRequiredError(_("The private key is protected by a password; please enter it.")) from None
         return _load_private_key(data, None)
     except (ValueError, UnsupportedAlgorithm):
         if password is None:

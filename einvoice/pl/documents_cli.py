@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..cli_support import command, report
+from ..cli_support import command, lang_of, language_options, report, written
 from ..model import CORRECTED_INVOICE, negated_invoice
 from ..ro import ciusro
 from ..ro.documents_cli import UNREADABLE
@@ -21,11 +21,14 @@ from .model import KOR, PlInvoice
 
 def register(pl_subparsers):
     """Add the document commands to the ``pl`` command group."""
-    check = pl_subparsers.add_parser("check", help="check an FA(3) invoice: NIP, every total, what its kind requires")
+    common = [language_options()]
+    check = pl_subparsers.add_parser(
+        "check", parents=common, help="check an FA(3) invoice: NIP, every total, what its kind requires"
+    )
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check)
 
-    validate = pl_subparsers.add_parser("validate", help="check, plus the official FA(3) schema")
+    validate = pl_subparsers.add_parser("validate", parents=common, help="check, plus the official FA(3) schema")
     validate.add_argument("file", type=Path)
     validate.add_argument(
         "--xsd-dir",
@@ -34,7 +37,7 @@ def register(pl_subparsers):
     )
     validate.set_defaults(run=_validate)
 
-    convert = pl_subparsers.add_parser("convert", help="read FA(3), UBL or CII, write FA(3)")
+    convert = pl_subparsers.add_parser("convert", parents=common, help="read FA(3), UBL or CII, write FA(3)")
     convert.add_argument("file", type=Path)
     convert.add_argument("--to", choices=["fa3"], default="fa3")
     convert.add_argument("-o", "--output", type=Path, required=True)
@@ -54,7 +57,7 @@ def _with_polish_kind(invoice):
 
 @command(failure=UNREADABLE)
 def _check(args):
-    return report(fa3.check_document(args.file.read_bytes()), args.lang)
+    return report(fa3.check_document(args.file.read_bytes()), lang_of(args))
 
 
 @command(failure=UNREADABLE)
@@ -62,7 +65,7 @@ def _validate(args):
     data = args.file.read_bytes()
     findings = fa3.check_document(data)
     findings += validate_fa3(parse_xml(data), args.xsd_dir)
-    return report(findings, args.lang)
+    return report(findings, lang_of(args))
 
 
 @command(failure=UNREADABLE)
@@ -73,8 +76,8 @@ def _convert(args):
     try:
         xml = fa3.write(_with_polish_kind(result.invoice))
     except fa3.Fa3Error as refused:
-        print(f"{args.output}: {refused.translated(args.lang)}")
-        return report(result.findings + refused.findings, args.lang)
+        print(f"{args.output}: {refused.translated(lang_of(args))}")
+        return report(result.findings + refused.findings, lang_of(args))
     args.output.write_bytes(xml)
-    print(f"{args.output}: written")
-    return report(fa3.check_document(xml), args.lang)
+    written(args.output, args)
+    return report(fa3.check_document(xml), lang_of(args))

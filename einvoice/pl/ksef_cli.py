@@ -3,18 +3,21 @@
 Credentials come from options naming files and from environment variables, never from arguments that other users
 of the machine could read, and are never printed. The variables: ``EINVOICE_KSEF_NIP``, and ``EINVOICE_KSEF_TOKEN``
 (or ``--token-file``), or ``--cert``/``--key`` (``EINVOICE_KSEF_CERT``/``EINVOICE_KSEF_KEY``) with
-``EINVOICE_KSEF_KEY_PASSWORD``, or ``--p12`` (``EINVOICE_KSEF_P12``).
+``EINVOICE_KSEF_KEY_PASSWORD``, or ``--p12`` (``EINVOICE_KSEF_P12``). A password-protected key without
+``EINVOICE_KSEF_KEY_PASSWORD`` is unlocked with a password asked at the terminal, when there is one.
 """
 
+import functools
+import getpass
 import os
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..cli_support import command
+from ..cli_support import command, lang_of, language_options, say, timestamp, written
 from ..errors import EInvoiceError
-from ..i18n import _
-from .crypto import FileDigest, load_credentials, load_pkcs12
+from ..i18n import _, ngettext, translate
+from .crypto import FileDigest, PasswordRequiredError, load_credentials, load_pkcs12
 from .ksef import (
     ENVIRONMENTS,
     Authenticator,
@@ -46,7 +49,7 @@ def register(pl_subparsers):
     ]
     parsers = {}
     for name, help_text, run in commands:
-        parser = pl_subparsers.add_parser(name, help=help_text)
+        parser = pl_subparsers.add_parser(name, parents=[language_options()], help=help_text)
         _connection_options(parser)
         parser.set_defaults(run=command()(run))
         parsers[name] = parser
@@ -57,12 +60,12 @@ def register(pl_subparsers):
     which = parsers["upo"].add_mutually_exclusive_group()
     which.add_argument("--invoice", help="invoice reference number (default: the session UPO)")
     which.add_argument("--ksef-number", help="KSeF number of the invoice")
-    parsers["upo"].add_argument("--output", type=Path, help="file to write (default: standard output)")
+    parsers["upo"].add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     parsers["sync"].add_argument("--state-file", type=Path, help="keeps the high-water mark between runs")
     parsers["sync"].add_argument("--since", help="start date (ISO 8601) when there is no state yet; default 1 day")
     parsers["sync"].add_argument("--output-dir", type=Path, default=Path("."), help="where the XML files go")
     parsers["download"].add_argument("ksef_number", metavar="KSEF_NUMBER")
-    parsers["download"].add_argument("--output", type=Path, help="file to write (default: standard output)")
+    parsers["download"].add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
 
 
 def _connection_options(parser):
@@ -84,9 +87,11 @@ def _env_path(name):
 def _login_method(args):
     password = os.environ.get(f"{ENV_PREFIX}KEY_PASSWORD")
     if args.p12:
-        return CertificateLogin(load_pkcs12(args.p12.read_bytes(), password))
+        load = functools.partial(load_pkcs12, args.p12.read_bytes())
+        return CertificateLogin(_unlocked(load, password, args.p12, args))
     if args.cert and args.key:
-        return CertificateLogin(load_credentials(args.cert.read_bytes(), args.key.read_bytes(), password))
+        load = functools.partial(load_credentials, args.cert.read_bytes(), args.key.read_bytes())
+        return CertificateLogin(_unlocked(load, password, args.key, args))
     if args.token_file:
         token = args.token_file.read_text(encoding="utf-8").strip()
     else:
@@ -96,6 +101,18 @@ def _login_method(args):
     raise EInvoiceError(
         _("No KSeF credentials: give --cert and --key, --p12, --token-file, or set EINVOICE_KSEF_TOKEN.")
     )
+
+
+def _unlocked(load, password, path, args):
+    """``load(password)``; a key that needs a password nobody gave is unlocked with one asked at the terminal.
+    Without a terminal (a script, a service) the error stays: nobody could answer."""
+    try:
+        return load(password)
+    except PasswordRequiredError:
+        if password or not sys.stdin.isatty():
+            raise
+    prompt = translate(_("Password of %(path)s: ", path=str(path)), lang_of(args))
+    return load(getpass.getpass(prompt))
 
 
 def _connect(args):
@@ -108,13 +125,14 @@ def _connect(args):
 def _auth(args):
     _client, auth = _connect(args)
     auth.login()
-    print(
+    say(
+        args,
         _(
             "Signed in to KSeF for NIP %(nip)s. Access valid until %(access)s; refresh until %(refresh)s.",
             nip=args.nip,
-            access=format_datetime(auth.access.valid_until),
-            refresh=format_datetime(auth.refresh_token.valid_until),
-        )
+            access=timestamp(auth.access.valid_until),
+            refresh=timestamp(auth.refresh_token.valid_until),
+        ),
     )
     return 0
 
@@ -131,17 +149,17 @@ def _send(args):
         for xml in documents:
             session.send(xml, offline_mode=args.offline)
         session.close()
-    print(_("Session %(reference)s", reference=reference))
+    say(args, _("Session %(reference)s", reference=reference))
     sessions = Sessions(client, auth)
     sessions.wait(reference)
     for invoice in sessions.invoices(reference):
-        _print_invoice(invoice, names.get(invoice.invoice_hash))
+        _print_invoice(invoice, args, names.get(invoice.invoice_hash))
     return 0
 
 
-def _print_invoice(invoice, label=None):
+def _print_invoice(invoice, args, label=None):
     print("\t".join(filter(None, [label, invoice.reference_number, invoice.state, invoice.ksef_number or "-"])))
-    print(f"\t{invoice.description}")
+    print(f"\t{translate(invoice.description, lang_of(args))}")
     for detail in invoice.details:
         print(f"\t{detail}")
 
@@ -150,15 +168,16 @@ def _status(args):
     client, auth = _connect(args)
     sessions = Sessions(client, auth)
     status = sessions.status(args.reference)
-    print(f"{status.reference_number}\t{status.code}\t{status.description}")
+    print(f"{status.reference_number}\t{status.code}\t{translate(status.description, lang_of(args))}")
     for invoice in sessions.invoices(args.reference):
-        _print_invoice(invoice)
+        _print_invoice(invoice, args)
     return 0
 
 
-def _write(data, output):
+def _write(data, output, args):
     if output:
         output.write_bytes(data)
+        written(output, args)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -168,7 +187,7 @@ def _upo(args):
     client, auth = _connect(args)
     sessions = Sessions(client, auth)
     if args.invoice or args.ksef_number:
-        _write(sessions.invoice_upo(args.reference, args.invoice, ksef_number=args.ksef_number), args.output)
+        _write(sessions.invoice_upo(args.reference, args.invoice, ksef_number=args.ksef_number), args.output, args)
         return 0
     pages = sessions.session_upo(args.reference)
     if not pages:
@@ -177,7 +196,7 @@ def _upo(args):
         output = args.output
         if output and len(pages) > 1:
             output = output.with_name(f"{output.stem}-{number}{output.suffix}")
-        _write(page, output)
+        _write(page, output, args)
     return 0
 
 
@@ -190,20 +209,27 @@ def _sync(args):
     result = HighWaterMarkSync(Incoming(client, auth)).run(since)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     for ksef_number, xml in result.invoices.items():
-        (args.output_dir / f"{ksef_number}.xml").write_bytes(xml)
+        path = args.output_dir / f"{ksef_number}.xml"
+        path.write_bytes(xml)
+        written(path, args)
     if args.state_file:
         args.state_file.write_text(format_datetime(result.next_from), encoding="utf-8")
-    print(
-        _(
+        written(args.state_file, args)
+    count = len(result.invoices)
+    say(
+        args,
+        ngettext(
+            "%(count)s invoice received; next sync from %(since)s.",
             "%(count)s invoices received; next sync from %(since)s.",
-            count=len(result.invoices),
-            since=format_datetime(result.next_from),
-        )
+            count,
+            count=count,
+            since=timestamp(result.next_from),
+        ),
     )
     return 0
 
 
 def _download(args):
     client, auth = _connect(args)
-    _write(Incoming(client, auth).download(args.ksef_number), args.output)
+    _write(Incoming(client, auth).download(args.ksef_number), args.output, args)
     return 0

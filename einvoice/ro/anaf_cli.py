@@ -14,7 +14,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from ..cli_support import command
+from ..cli_support import command, lang_of, language_options, timestamp, written
+from ..errors import EInvoiceError
+from ..i18n import _, translate
 from ..xmlsafe import parse_xml
 from .anaf import FILTERS, AnafClient, DownloadState, Endpoints, State
 from .oauth import CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM, AnafOAuth, StateSigner, Tokens
@@ -26,7 +28,7 @@ _STANDARDS_BY_ROOT = {"Invoice": "UBL", "CreditNote": "CN", "CrossIndustryInvoic
 
 def register(ro_subparsers):
     """Add the transport commands to the ``ro`` command group (``ro_subparsers`` from its add_subparsers())."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, parents=[language_options()])
     where = common.add_mutually_exclusive_group()
     where.add_argument("--env", choices=("test", "prod"), default="test", help="ANAF environment (default: test)")
     where.add_argument("--base-url", help="serve every ANAF service from this URL (the simulator)")
@@ -66,7 +68,7 @@ def register(ro_subparsers):
 
     download = ro_subparsers.add_parser("download", parents=[common], help="save ANAF's signed ZIP of a message")
     download.add_argument("id", help="the download id")
-    download.add_argument("--output", type=Path, help="default: ID.zip")
+    download.add_argument("-o", "--output", type=Path, help="default: ID.zip")
     download.set_defaults(run=command()(_download))
 
     messages = ro_subparsers.add_parser("messages", parents=[common], help="list the messages of the last days")
@@ -77,7 +79,7 @@ def register(ro_subparsers):
 
     pdf = ro_subparsers.add_parser("pdf", parents=[common], help="ANAF's PDF rendering of an invoice")
     pdf.add_argument("file", type=Path)
-    pdf.add_argument("--output", type=Path, help="default: FILE with .pdf")
+    pdf.add_argument("-o", "--output", type=Path, help="default: FILE with .pdf")
     pdf.add_argument("--no-validate", action="store_true", help="render without validating (ANAF's /DA)")
     pdf.set_defaults(run=command()(_pdf))
 
@@ -96,6 +98,7 @@ def _login(args):
     signer.verify(answer.get("state"), consume=lambda nonce: nonce not in used and not used.add(nonce))
     tokens = oauth.exchange_code(answer.get("code", ""))
     _save_tokens(args.token_file, tokens)
+    written(args.token_file, args)
     _print_expiry(tokens)
     return 0
 
@@ -103,6 +106,7 @@ def _login(args):
 def _refresh(args):
     tokens = _oauth(args).refresh(_load_tokens(args.token_file).refresh_token)
     _save_tokens(args.token_file, tokens)
+    written(args.token_file, args)
     _print_expiry(tokens)
     return 0
 
@@ -135,11 +139,35 @@ def _send(args):
 
 
 def _status(args):
-    result = _client(args).status(args.index)
+    client = _client(args)
+    result = client.status(args.index)
     print(f"state: {result.state}" + (f", download id {result.download_id}" if result.download_id else ""))
     for error in result.errors:
         print(f"  {error}")
+    if result.state == State.NOK and result.download_id:
+        _print_reasons(client, result.download_id, args)
     return 0 if result.state in (State.OK, State.PROCESSING) else 1
+
+
+def _print_reasons(client, download_id, args):
+    """ANAF gives the reasons of a rejection in the answer archive: fetch it and show them, or say how to."""
+    try:
+        download = client.download(download_id)
+    except EInvoiceError as error:
+        reason = error.message
+    else:
+        if download.error_report:
+            for error in download.error_report.errors:
+                print(f"  {error}")
+            return
+        reason = download.message or download.state
+    hint = _(
+        "ANAF's reasons are in the answer archive, which could not be read (%(reason)s): "
+        "get it with 'einvoice ro download %(id)s'.",
+        reason=reason,
+        id=download_id,
+    )
+    print(f"  {translate(hint, lang_of(args))}")
 
 
 def _download(args):
@@ -148,7 +176,8 @@ def _download(args):
         return _fail(f"{result.state}: {result.message}")
     output = args.output or Path(f"{args.id}.zip")
     output.write_bytes(result.archive)
-    print(f"saved {output}: {result.document_name}, {result.signature_name}")
+    written(output, args)
+    print(f"  {result.document_name}, {result.signature_name}")
     for error in result.error_report.errors if result.error_report else ():
         print(f"  {error}")
     return 0
@@ -156,9 +185,8 @@ def _download(args):
 
 def _messages(args):
     for message in _client(args).messages(args.cif, days=args.days, kind=args.filter):
-        print(
-            f"{message.created}  {message.id:>12}  {message.upload_index or '-':>12}  {message.kind}  {message.details}"
-        )
+        index = message.upload_index or "-"
+        print(f"{_created(message)}  {message.id:>12}  {index:>12}  {message.kind}  {message.details}")
     return 0
 
 
@@ -168,7 +196,7 @@ def _pdf(args):
         return _fail("ANAF did not render the invoice: " + "; ".join(result.messages))
     output = args.output or args.file.with_suffix(".pdf")
     output.write_bytes(result.pdf)
-    print(f"saved {output}")
+    written(output, args)
     return 0
 
 
@@ -237,7 +265,15 @@ def _print_expiry(tokens):
             print(f"{label}: expiry not stated by ANAF")
         else:
             left = max(moment - now, timedelta(0))
-            print(f"{label}: expires {moment:%Y-%m-%d %H:%M} UTC ({left.days} days left)")
+            print(f"{label}: expires {timestamp(moment)} ({left.days} days left)")
+
+
+def _created(message):
+    """When ANAF filed a message, with Romania's offset; as ANAF wrote it when it cannot be read."""
+    try:
+        return timestamp(message.created_at)
+    except ValueError:
+        return message.created
 
 
 def _iso(moment):
