@@ -172,17 +172,7 @@ def test_anaf_commands_say_which_files_they_wrote(anaf, tmp_path, monkeypatch, c
     assert pdf.read_bytes().startswith(b"%PDF-")
 
     token_file = tmp_path / "tokens.json"
-    token_file.write_text(json.dumps({"access_token": "-", "refresh_token": anaf.issue_tokens()["refresh_token"]}))
-    monkeypatch.setenv("EINVOICE_ANAF_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-    oauth = [
-        "--client-id",
-        DEFAULT_CLIENT_ID,
-        "--redirect-uri",
-        "https://erp.example.ro/cb",
-        "--token-file",
-        token_file,
-    ]
-    assert ro(anaf, "auth", "refresh", *oauth) == 0
+    assert refresh_tokens(anaf, token_file, monkeypatch) == 0
     assert f"{token_file}: written" in capsys.readouterr().out.splitlines()
 
 
@@ -287,6 +277,14 @@ def test_status_says_how_to_get_the_reasons_when_it_cannot_read_them(clock, tmp_
     assert f"get it with 'einvoice ro download {download_id}'" in out
 
 
+def refresh_tokens(anaf, token_file, monkeypatch):
+    """``ro auth refresh`` with a refresh token the simulator issued, written to ``token_file``."""
+    token_file.write_text(json.dumps({"access_token": "-", "refresh_token": anaf.issue_tokens()["refresh_token"]}))
+    monkeypatch.setenv("EINVOICE_ANAF_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+    oauth = ["--client-id", DEFAULT_CLIENT_ID, "--redirect-uri", "https://erp.example.ro/cb"]
+    return ro(anaf, "auth", "refresh", *oauth, "--token-file", token_file)
+
+
 # -- 6. times with their offset ------------------------------------------------------------------------------------
 def test_anaf_times_are_printed_with_their_offset(anaf, tmp_path, monkeypatch, capsys):
     upload(anaf, good_invoice(tmp_path), capsys)
@@ -295,17 +293,7 @@ def test_anaf_times_are_printed_with_their_offset(anaf, tmp_path, monkeypatch, c
     assert re.match(rf"{ISO_WITH_OFFSET}  ", listed), listed  # Romanian time, +02:00 or +03:00
 
     token_file = tmp_path / "tokens.json"
-    token_file.write_text(json.dumps({"access_token": "-", "refresh_token": anaf.issue_tokens()["refresh_token"]}))
-    monkeypatch.setenv("EINVOICE_ANAF_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-    oauth = [
-        "--client-id",
-        DEFAULT_CLIENT_ID,
-        "--redirect-uri",
-        "https://erp.example.ro/cb",
-        "--token-file",
-        token_file,
-    ]
-    assert ro(anaf, "auth", "refresh", *oauth) == 0
+    assert refresh_tokens(anaf, token_file, monkeypatch) == 0
     assert re.search(rf"access token: expires {ISO_WITH_OFFSET} \(\d+ days left\)", capsys.readouterr().out)
 
 
