@@ -84,28 +84,70 @@ class RetryPolicy:
     max_retry_after: float = 120.0
 
 
+def counted_period(period):
+    """The window a client counts a platform's ``period`` in: a little longer, for the two clocks' difference."""
+    return period * 1.02 + 0.1
+
+
+# a call this close to the end of its window has left it: after a budget's wait, rounding of the clock's seconds
+# (a float that far from the epoch moves in steps of 0.2 µs) must not leave the call a hair inside, waited for again
+LEFT_WINDOW = 1e-3
+# how long a budget whose window is full of calls still in flight waits before it looks again
+IN_FLIGHT_POLL = 0.05
+
+
+def next_room(finished, in_flight, calls, period, now):
+    """How long to wait until a window holding calls ``finished`` at these moments (oldest first) and ``in_flight``
+    calls without an answer yet has room for one more of ``calls``, or None when it has room now."""
+    leaving = len(finished) + in_flight - calls + 1  # the calls that must leave the window first
+    if leaving <= 0:
+        return None
+    if leaving > len(finished):
+        return IN_FLIGHT_POLL  # calls in flight fill it: they leave only once answered
+    return max(finished[leaving - 1] + period - now, LEFT_WINDOW)
+
+
 class RateBudget:
-    """At most ``calls`` requests in any ``period`` seconds; :meth:`acquire` waits for a free slot."""
+    """At most ``calls`` requests in any ``period`` seconds (counted as :func:`counted_period`) in this process;
+    the Odoo add-ons share theirs through the database.
+
+    :meth:`acquire` waits for room and returns the function to call once the answer is in. A call counts from
+    then: the platform counted it when it arrived, some time between our sending it and its answer, so counting
+    from the answer never lets a call fall in a window the platform still counts full, however slow the way there
+    (a call counted from its sending may reach the platform late, in the next window by our count but not by
+    theirs). Until it is answered, it counts as made now.
+    """
 
     def __init__(self, calls, period, *, clock=time.monotonic, sleep=time.sleep):
         self.calls = calls
-        self.period = period
+        self.period = counted_period(period)
         self._clock = clock
         self._sleep = sleep
-        self._sent = deque()
+        self._answered = deque()  # when the calls in the window were answered, oldest first
+        self._in_flight = 0
         self._lock = threading.Lock()
 
     def acquire(self):
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.calls:
-                    self._sent.append(now)
-                    return
-                wait = self.period - (now - self._sent[0])
+                while self._answered and self._answered[0] <= now + LEFT_WINDOW - self.period:
+                    self._answered.popleft()
+                wait = next_room(self._answered, self._in_flight, self.calls, self.period, now)
+                if wait is None:
+                    self._in_flight += 1
+                    return self._answer_in
             self._sleep(wait)
+
+    def _answer_in(self):
+        with self._lock:
+            self._in_flight -= 1
+            now = self._clock()
+            # answers come back in almost the order they were sent: the few out of order are put in their place
+            position = len(self._answered)
+            while position and self._answered[position - 1] > now:
+                position -= 1
+            self._answered.insert(position, now)
 
 
 class Secrets:
@@ -255,7 +297,7 @@ class HttpClient:
         attempts = self.retry.attempts if idempotent else 1
         for attempt in range(1, attempts + 1):
             try:
-                return self._send_once(method, path, idempotent, allow_html, timeout, kwargs)
+                return self._budgeted(method, path, idempotent, allow_html, timeout, kwargs)
             except (PlatformUnavailableError, RateLimitedError) as error:
                 delay = self._retry_delay(error, attempt, attempts)
                 if delay is None:
@@ -272,9 +314,16 @@ class HttpClient:
         backoff = min(self.retry.max_backoff, self.retry.backoff * 2 ** (attempt - 1))
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
+    def _budgeted(self, *request):
+        """One request, counted by the budget from when it may go until its answer is in (see :class:`RateBudget`)."""
+        answered = self.budget.acquire() if self.budget else None
+        try:
+            return self._send_once(*request)
+        finally:
+            if answered:
+                answered()
+
     def _send_once(self, method, path, idempotent, allow_html, timeout, kwargs):
-        if self.budget:
-            self.budget.acquire()
         where = f"{method} {self._log_path(path)}"
         _progress.reached = _progress.sent = False
         try:

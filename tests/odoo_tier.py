@@ -5,7 +5,9 @@ auto-installs its own ``l10n_ro_edi`` / ``l10n_pl_edi``):
 
 1. all three add-ons together next to Odoo's native e-invoicing modules, with their tests; then uninstalled,
    checking that nothing of them is left and the native modules still stand;
-2. each country add-on alone, on a database where Odoo's native modules were removed first, with its tests.
+2. each country add-on alone, on a database where Odoo's native modules were removed first, with its tests;
+3. on that database, several Odoo processes sending one queue to the platform's simulator, one of them killed in
+   the middle (``odoo_workers.py``): every invoice accepted once, the platform's limits shared, no 429.
 
 A scenario fails when Odoo exits non-zero, logs an ERROR or CRITICAL line, or runs none of our tests.
 Without an importable Odoo 19 the tier prints one SKIPPED line and succeeds.
@@ -26,6 +28,7 @@ from pathlib import Path
 from artefacts import CIUS_RO_RULES, FA3_SCHEMA  # this script runs from tests/
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKERS_SCRIPT = ROOT / "tests" / "odoo_workers.py"
 OURS = ["account_einvoice", "l10n_ro_efactura", "l10n_pl_ksef"]
 NATIVE = ["l10n_ro_edi", "l10n_pl_edi"]
 RESULT_LINE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
@@ -244,6 +247,28 @@ class Tier:
                 all(state != "installed" for state in self.module_states(alone, NATIVE).values()),
                 "native modules stay uninstalled",
             )
+            self.many_workers(alone, country)
+
+    def many_workers(self, database, country):
+        """Several Odoo processes send one queue to the simulator, one killed midway (tests/odoo_workers.py)."""
+        print(f"Scenario 3/{country}: {WORKERS_SCRIPT.name}, many workers sharing the platform's limits", flush=True)
+        self.logs += 1
+        log = self.workdir / f"{self.logs:02d} workers {country}.log"
+        command = [sys.executable, str(WORKERS_SCRIPT), "-c", str(self.config), "-d", database, "--platform", country]
+        started = time.monotonic()
+        with log.open("w") as output:
+            returncode = subprocess.call(command, stdout=output, stderr=subprocess.STDOUT, cwd=self.workdir)
+        lines = log.read_text(errors="replace").splitlines()
+        for line in lines:
+            print(line, flush=True)
+        checks = [line for line in lines if re.match(r"^    [^ ].*: (ok|FAILED)", line)]
+        failed = [line for line in checks if ": FAILED" in line]
+        self.passed += len(checks) - len(failed)
+        self.failed += len(failed) or (1 if returncode else 0)
+        if failed or returncode:
+            self.problems += [f"workers {country} ({log.name}):", *(failed or lines[-30:])]
+        elapsed = time.monotonic() - started
+        print(f"  workers: {len(checks) - len(failed)} checks ok, {len(failed)} failed ({elapsed:.0f}s)", flush=True)
 
 
 def main():

@@ -15,6 +15,7 @@ from einvoice.http import (
     RateLimitedError,
     RetryPolicy,
     Secrets,
+    counted_period,
     parse_retry_after,
     redact,
 )
@@ -206,22 +207,62 @@ def test_parse_retry_after():
     assert parse_retry_after("soon") is None
 
 
+class WaitingClock:
+    """Seconds that move when a budget waits (each wait recorded) or when the test says."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def test_budget_waits_when_the_window_is_full():
-    clock = [0.0]
-    sleeps = []
-
-    def sleep(seconds):
-        sleeps.append(seconds)
-        clock[0] += seconds
-
-    budget = RateBudget(3, 60, clock=lambda: clock[0], sleep=sleep)
+    clock = WaitingClock()
+    budget = RateBudget(3, 60, clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        budget.acquire()
-    assert sleeps == []
-    clock[0] = 10
-    budget.acquire()
-    assert sleeps == [50]
-    assert clock[0] == 60
+        budget.acquire()()  # each call answered at once
+    assert clock.sleeps == []
+    clock.now = 10
+    budget.acquire()()
+    window = counted_period(60)  # a little over the platform's minute, for the two clocks' difference
+    assert 60 < window < 62
+    assert clock.sleeps == [pytest.approx(window - 10)]
+    assert clock.now == pytest.approx(window)
+
+
+def test_budget_counts_a_call_from_its_answer():
+    """The platform counted a call when it arrived, between its sending and its answer: a slow call keeps its
+    place in the window until answered, so the call after it cannot land in a window the platform sees full."""
+    clock = WaitingClock()
+    budget = RateBudget(1, 1, clock=clock, sleep=clock.sleep)
+    answered = budget.acquire()
+    clock.now = 5  # five seconds on the way: by its sending, the window would be free again
+    answered()
+    budget.acquire()()
+    assert sum(clock.sleeps) == pytest.approx(counted_period(1))  # counted from the answer at 5 s
+
+
+def test_budget_waits_for_calls_in_flight_to_be_answered():
+    import threading
+
+    budget = RateBudget(1, 60, clock=lambda: 0.0, sleep=lambda seconds: None)
+    answered = budget.acquire()
+    second = threading.Thread(target=lambda: budget.acquire())
+    second.start()
+    second.join(timeout=0.2)
+    assert second.is_alive()  # the window is full of a call without an answer: the next one waits
+    answered()  # answered at 0 s on a clock that does not move: the window stays full
+    second.join(timeout=0.2)
+    assert second.is_alive()
+    budget._clock = lambda: 120.0  # the call answered at 0 s has left the window
+    second.join(timeout=5)
+    assert not second.is_alive()
 
 
 def test_budget_applies_to_every_request(server, sleeps):
@@ -230,7 +271,7 @@ def test_budget_applies_to_every_request(server, sleeps):
     client = HttpClient(server.url, platform="TestPlatform", budget=budget, sleep=sleeps)
     for _ in range(5):
         client.get("/status")
-    assert clock[0] == 120  # five calls at two per minute need two more windows
+    assert clock[0] == pytest.approx(2 * counted_period(60))  # five calls at two per minute need two more windows
 
 
 @pytest.mark.parametrize(

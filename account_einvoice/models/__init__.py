@@ -8,3 +8,4 @@ from . import uom_uom
 from . import account_move_send
 from . import res_company
 from . import res_config_settings
+from . import account_einvoice_platform_call

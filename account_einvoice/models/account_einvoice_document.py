@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import api, fields, models, modules
 
 from einvoice.http import (
@@ -108,11 +110,32 @@ class AccountEinvoiceDocument(models.Model):
         for document in lock_next(self, [("state", "=", "to_send"), *due()], limit):
             document._send()
 
+    def _still_ours(self, state):
+        """Whether this document of the run is still in ``state``, locked again for this transaction: the run
+        commits after each document, which frees the others it had locked, and another worker may have taken one
+        since. The lock is taken without waiting (SKIP LOCKED); a row another worker changed since this transaction
+        began cannot be locked under Odoo's repeatable-read transactions (a serialization failure): it is theirs."""
+        self.ensure_one()
+        self.flush_recordset()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT state FROM account_einvoice_document WHERE id = %s FOR UPDATE SKIP LOCKED",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                row = self.env.cr.fetchone()
+        except psycopg2.errors.SerializationFailure:
+            row = None
+        self.invalidate_recordset()  # what the cache holds may be older than the last commit
+        return bool(row) and row[0] == state
+
     @api.model
     def _cron_check(self, limit=100):
         for document in lock_next(self, [("state", "=", "processing"), *due()], limit):
-            document._platform_call("check")
-            document._commit()
+            if document._still_ours("processing"):
+                document._platform_call("check")
+                document._commit()
 
     @api.model
     def _cron_resolve(self, limit=50):
@@ -124,18 +147,16 @@ class AccountEinvoiceDocument(models.Model):
                 "unknown", self.env._("The upload was interrupted before its answer came: the platform is asked.")
             )
         for document in lock_next(self, [("state", "=", "unknown")], limit):
-            document._platform_call("resolve")
-            document._commit()
+            if document._still_ours("unknown"):
+                document._platform_call("resolve")
+                document._commit()
 
     def _send(self):
         """Upload one document: ``sending`` is committed first, so a crash mid-call leaves a trace that is resolved
         by asking the platform, never by sending again."""
         self.ensure_one()
-        self.flush_recordset()
-        # a person and the scheduler may reach the same queued attempt at once: the first one takes it
-        self.env.cr.execute("SELECT state FROM account_einvoice_document WHERE id = %s FOR UPDATE", [self.id])
-        if self.env.cr.fetchone()[0] != "to_send":
-            self.invalidate_recordset(["state"])
+        # a person and the scheduler, or two workers, may reach the same queued attempt at once: one takes it
+        if not self._still_ours("to_send"):
             return
         self.write({"state": "sending", "sent_at": fields.Datetime.now()})
         self._commit()

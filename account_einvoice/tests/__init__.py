@@ -1,3 +1,4 @@
 from . import test_move_mapping
 from . import test_security
 from . import test_inbox
+from . import test_shared_budget

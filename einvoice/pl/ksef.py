@@ -144,25 +144,33 @@ class StillProcessingError(EInvoiceError):
 
 
 # -- the thin client ------------------------------------------------------------------------------------------------
-class WindowBudget:
-    """Several sliding windows at once (per second, minute and hour), as KSeF counts them."""
+def windows(limit):
+    """``(calls, period)`` of each limited window of a :data:`LIMITS` entry."""
+    return tuple((calls, period) for calls, period in zip(limit, WINDOWS, strict=True) if calls is not None)
 
-    def __init__(self, limits, *, clock, sleep):
-        self._budgets = [
-            RateBudget(calls, period, clock=clock, sleep=sleep)
-            for calls, period in zip(limits, WINDOWS, strict=True)
-            if calls is not None
-        ]
+
+class WindowBudget:
+    """Several sliding windows at once (per second, minute and hour), as KSeF counts them, in this process."""
+
+    def __init__(self, windows, *, clock, sleep):
+        self._budgets = [RateBudget(calls, period, clock=clock, sleep=sleep) for calls, period in windows]
 
     def acquire(self):
-        for budget in self._budgets:
-            budget.acquire()
+        answered = [budget.acquire() for budget in self._budgets]
+
+        def every_window_answered():
+            for done in answered:
+                done()
+
+        return every_window_answered
 
 
 class KsefClient:
     """Base URL (an environment or any address), timeouts, and one rate budget per endpoint family.
 
-    ``verify`` is True or the path of a CA bundle to trust.
+    ``verify`` is True or the path of a CA bundle to trust. ``budget(family, windows)`` makes the budget of one
+    family (``windows`` as :func:`windows` gives them); by default each client counts for itself
+    (:class:`WindowBudget`), so clients that share a KSeF context and an IP address should share their budgets.
     """
 
     def __init__(
@@ -177,6 +185,7 @@ class KsefClient:
         sleep=time.sleep,
         now=utcnow,
         verify=True,
+        budget=None,
     ):
         self.base_url = (base_url or ENVIRONMENTS[environment]).rstrip("/")
         self.sleep = sleep
@@ -184,6 +193,7 @@ class KsefClient:
         self.retry = retry
         self.secrets = Secrets()  # the tokens used, masked wherever KSeF echoes them
         common = {"platform": PLATFORM, "timeout": timeout, "retry": retry, "sleep": sleep, "verify": verify}
+        budget = budget or (lambda family, limited: WindowBudget(limited, clock=clock, sleep=sleep))
         self._unlimited = HttpClient(self.base_url, secrets=self.secrets, **common)
         self._families = {
             family: HttpClient(
@@ -191,7 +201,7 @@ class KsefClient:
                 **common,
                 secrets=self.secrets,
                 session=self._unlimited.session,
-                budget=WindowBudget(limit, clock=clock, sleep=sleep),
+                budget=budget(family, windows(limit)),
             )
             for family, limit in limits.items()
             if limit

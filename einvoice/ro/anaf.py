@@ -104,16 +104,20 @@ class Limits:
 
 
 class MemoryUsage:
-    """Daily counters kept in memory; a store backed by a database offers the same two methods."""
+    """Daily counters kept in memory; a store backed by a database offers the same method."""
 
     def __init__(self):
         self._counts = {}
+        self._lock = threading.Lock()
 
-    def used(self, key):
-        return self._counts.get(key, 0)
-
-    def add(self, key):
-        self._counts[key] = self.used(key) + 1
+    def take(self, key, limit):
+        """Count one call under ``key`` unless ``limit`` calls are counted already; whether it was counted."""
+        with self._lock:
+            used = self._counts.get(key, 0)
+            if used >= limit:
+                return False
+            self._counts[key] = used + 1
+            return True
 
 
 class QuotaExceededError(RateLimitedError):
@@ -123,32 +127,30 @@ class QuotaExceededError(RateLimitedError):
 class DailyQuota:
     """Counts calls per ANAF day (Romanian time) and refuses the one that would go over a :class:`Limits` figure.
 
-    ``usage`` stores the counters under keys ``(day, limit_name, subject)``; keep it in the database so the
-    count survives restarts and is shared by every worker.
+    ``usage`` stores the counters under keys ``(day, limit_name, subject)`` and counts a call only while under the
+    limit, in one step (:meth:`MemoryUsage.take`); keep it in the database so the count survives restarts and is
+    shared by every worker.
     """
 
     def __init__(self, limits=None, *, usage=None, clock=time.time):
         self.limits = limits or Limits()
         self.usage = usage if usage is not None else MemoryUsage()
         self._clock = clock
-        self._lock = threading.Lock()
 
     def spend(self, limit_name, subject):
         now = datetime.fromtimestamp(self._clock(), RO_TIME)
         limit = getattr(self.limits, limit_name)
         key = (now.date().isoformat(), limit_name, str(subject))
-        with self._lock:
-            if self.usage.used(key) >= limit:
-                midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), RO_TIME)
-                raise QuotaExceededError(
-                    _(
-                        "ANAF allows %(limit)s calls of this kind a day for %(subject)s; the next one can go tomorrow.",
-                        limit=limit,
-                        subject=subject,
-                    ),
-                    retry_after=(midnight - now).total_seconds(),
-                )
-            self.usage.add(key)
+        if not self.usage.take(key, limit):
+            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), RO_TIME)
+            raise QuotaExceededError(
+                _(
+                    "ANAF allows %(limit)s calls of this kind a day for %(subject)s; the next one can go tomorrow.",
+                    limit=limit,
+                    subject=subject,
+                ),
+                retry_after=(midnight - now).total_seconds(),
+            )
 
 
 # -- answers ----------------------------------------------------------------------------------------------------

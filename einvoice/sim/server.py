@@ -11,6 +11,7 @@ import socket
 import struct
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -116,6 +117,8 @@ class SimServer:
         self._faults = []
         self._lock = threading.Lock()
         self.requests = []
+        self.statuses = Counter()  # how many answers of each HTTP status were sent (faults included)
+        self.throttled = []  # the requests answered 429, as "METHOD /path"
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = None
@@ -239,6 +242,10 @@ class SimServer:
                 return self._send(response)
 
             def _send(self, response, truncate=False):
+                with server._lock:
+                    server.statuses[response.status] += 1
+                    if response.status == 429:
+                        server.throttled.append(f"{self.command} {urlsplit(self.path).path}")
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)
                 self.send_header("Content-Length", str(len(response.body)))

@@ -1,10 +1,14 @@
 import base64
+import json
+import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import AuthenticationError, RateLimitedError, TransportError
@@ -15,6 +19,7 @@ from einvoice.pl.crypto import (
     load_certificate,
     load_credentials,
 )
+from einvoice.pl.ksef import LIMITS as PUBLISHED_LIMITS
 from einvoice.pl.ksef import (
     Authenticator,
     CertificateLogin,
@@ -26,7 +31,10 @@ from einvoice.pl.ksef import (
 )
 from einvoice.pl.model import bare_nip
 
+_logger = logging.getLogger(__name__)
+
 ADMIN = "account_einvoice.group_einvoice_admin"
+RATE_LIMITS_PARAM = "l10n_pl_ksef.rate_limits"
 INCOMING_HISTORY = timedelta(days=30)  # how far back a new connection imports purchase invoices
 WARN_AHEAD = timedelta(days=30)  # administrators are told this long before a certificate or token ends
 # KSeF's answers to a login that a person can act on
@@ -49,9 +57,21 @@ OFFLINE_SECRETS = {
     "offline_private_key_file": "offline_private_key_encrypted",
     "offline_key_password": "offline_key_password_encrypted",
 }
-MAX_WAIT = 60  # seconds a worker waits for KSeF's limits; a longer wait is spent by the invoice in the queue
+# seconds a worker waits for KSeF's limits (a full minute's window, as the budgets count it, is a little over 60 s);
+# a longer wait is spent by the invoice in the queue
+MAX_WAIT = 75
 # signed-in KSeF clients of each worker thread (a client is not shared between threads), by connection
 _LOGINS = threading.local()
+
+
+def _window_limits(value):
+    """``(per second, per minute, per hour)`` from a JSON list of three positive whole numbers or nulls."""
+    if not isinstance(value, list) or len(value) != 3:
+        raise ValueError(f"{value!r} is not a list of three limits")
+    for calls in value:
+        if calls is not None and (not isinstance(calls, int) or isinstance(calls, bool) or calls < 1):
+            raise ValueError(f"{calls!r} is not a positive whole number")
+    return tuple(value)
 
 
 def wait(seconds):
@@ -286,14 +306,47 @@ class L10nPlKsefConnection(models.Model):
         self.ensure_one()
         connection = self.sudo()
         model = type(self)  # the clock is looked up at each call: a client may outlive this transaction
+        registry = self.env.registry
+
+        def budget(family, windows):
+            # KSeF counts the calls per context and IP address ("kontekst i adres IP", limity/limity-api.md): every
+            # worker and server of this database spends from one budget per context and endpoint family
+            return SharedRateBudget(
+                registry,
+                f"ksef:{connection.environment}:{connection.nip}:{family}",
+                windows,
+                clock=lambda: model._ksef_now().timestamp(),  # the budgets count time on the clock they wait on
+                sleep=lambda seconds: model._ksef_sleep(seconds),
+            )
+
         return KsefClient(
             connection.base_url or None,
             environment=connection.environment,
+            limits=self._ksef_limits(),
             now=lambda: model._ksef_now(),
             sleep=lambda seconds: model._ksef_sleep(seconds),
-            # the rate budgets count time on the clock they wait on
-            clock=lambda: model._ksef_now().timestamp(),
+            budget=budget,
         )
+
+    @api.model
+    def _ksef_limits(self):
+        """KSeF's published limits per endpoint family, with the system parameter ``l10n_pl_ksef.rate_limits``
+        laid over them: a JSON object such as ``{"online_send": [10, 30, 180]}`` (per second, minute and hour;
+        null leaves a window unlimited). KSeF's limits are dynamic: raised on request, ten times higher on the
+        TEST environment, set at will there (``/testdata/rate-limits``)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(RATE_LIMITS_PARAM)
+        if not value:
+            return PUBLISHED_LIMITS
+        try:
+            override = json.loads(value)
+            limits = {**PUBLISHED_LIMITS, **{family: _window_limits(override[family]) for family in override}}
+        except (ValueError, TypeError, KeyError) as error:
+            _logger.warning("%s is not usable (%s): KSeF's published limits are used", RATE_LIMITS_PARAM, error)
+            return PUBLISHED_LIMITS
+        unknown = set(limits) - set(PUBLISHED_LIMITS)
+        if unknown:
+            _logger.warning("%s names unknown families: %s", RATE_LIMITS_PARAM, ", ".join(sorted(unknown)))
+        return limits
 
     def _ksef_login(self):
         """How this connection signs in; :class:`ConnectionNotReady` says what is missing or unusable."""

@@ -9,7 +9,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from einvoice.http import RateLimitedError
+from einvoice.http import RateLimitedError, counted_period
+from einvoice.pl.ksef import LIMITS as PUBLISHED_LIMITS
 
 from ..models.l10n_pl_ksef_connection import MAX_WAIT, wait
 from .common import KEY_PASSWORD, SELLER_NIP, ConnectedToKsef, certificate_files
@@ -175,3 +176,34 @@ class TestVerifyConnection(ConnectedToKsef):
         self.assertLess(time.monotonic() - started, 5)
         with self.assertRaises(RateLimitedError):
             wait(MAX_WAIT + 1)
+
+    def test_ksefs_limits_can_be_set_per_family(self):
+        """KSeF's limits are dynamic (raised on request, ten times higher on TEST): a system parameter sets them."""
+        parameters = self.env["ir.config_parameter"]
+        parameters.set_param("l10n_pl_ksef.rate_limits", '{"online_send": [5, 50, null]}')
+        limits = self.connection._ksef_limits()
+        self.assertEqual(limits["online_send"], (5, 50, None))
+        self.assertEqual(limits["download"], PUBLISHED_LIMITS["download"])
+        for unusable in ("not json", '{"online_send": [5, 50]}', '{"online_send": [0, 50, 100]}', "[1, 2, 3]"):
+            parameters.set_param("l10n_pl_ksef.rate_limits", unusable)
+            with self.assertLogs("odoo.addons.l10n_pl_ksef.models.l10n_pl_ksef_connection", "WARNING"):
+                self.assertEqual(self.connection._ksef_limits(), PUBLISHED_LIMITS)
+
+    def test_the_calls_of_every_client_are_counted_in_the_database(self):
+        parameters = self.env["ir.config_parameter"]
+        parameters.set_param("l10n_pl_ksef.rate_limits", '{"public_keys": [1, null, null]}')
+        waits = []
+
+        def sleep(seconds):
+            waits.append(seconds)
+            self.clock.advance(seconds)
+
+        self.patch(type(self.connection), "_ksef_sleep", staticmethod(sleep))
+        calls = self.env["account.einvoice.platform.call"]
+        bucket = [("bucket", "=", f"ksef:{self.connection.environment}:{SELLER_NIP}:public_keys")]
+        first, second = self.connection._ksef_client(), self.connection._ksef_client()
+        first.request("public_keys", "GET", "/security/public-key-certificates")
+        self.assertEqual(calls.search_count(bucket), 1)
+        second.request("public_keys", "GET", "/security/public-key-certificates")
+        self.assertEqual(len(self.ksef.requests_to("/security/public-key-certificates")), 2)
+        self.assertAlmostEqual(sum(waits), counted_period(1), delta=1e-3)  # the second waited out the first's second

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.account_einvoice.tools.shared_budget import own_transaction
+
 
 class L10nRoEfacturaApiUsage(models.Model):
     """How many calls of each limited kind went to ANAF on a day: kept in the database, so ANAF's daily limits hold
@@ -17,19 +19,18 @@ class L10nRoEfacturaApiUsage(models.Model):
 
     _unique_key = models.Constraint("UNIQUE(day, limit_name, subject)", "One counter per day, limit and subject.")
 
-    def used(self, key):
-        self.env.cr.execute(
-            "SELECT count FROM l10n_ro_efactura_api_usage WHERE day = %s AND limit_name = %s AND subject = %s", key
-        )
-        row = self.env.cr.fetchone()
-        return row[0] if row else 0
-
-    def add(self, key):
-        self.env.cr.execute(
-            "INSERT INTO l10n_ro_efactura_api_usage (day, limit_name, subject, count) VALUES (%s, %s, %s, 1) "
-            "ON CONFLICT (day, limit_name, subject) DO UPDATE SET count = l10n_ro_efactura_api_usage.count + 1",
-            key,
-        )
+    def take(self, key, limit):
+        """Count one call under ``key`` = ``(day, limit_name, subject)`` unless ``limit`` are counted already, in one
+        statement (two workers cannot both take the last one), committed at once: a call made stays counted even
+        when the work that made it is rolled back. Whether it was counted."""
+        with own_transaction(self.env.registry) as cr:
+            cr.execute(
+                "INSERT INTO l10n_ro_efactura_api_usage AS usage (day, limit_name, subject, count)"
+                " VALUES (%s, %s, %s, 1) ON CONFLICT (day, limit_name, subject)"
+                " DO UPDATE SET count = usage.count + 1 WHERE usage.count < %s RETURNING count",
+                [*key, limit],
+            )
+            return bool(cr.fetchone())
 
     @api.autovacuum
     def _gc_past_days(self):

@@ -1,15 +1,20 @@
+import dataclasses
 import hashlib
-import threading
+import logging
 import time
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
+
 from einvoice.errors import EInvoiceError
-from einvoice.http import RateBudget, TransportError
+from einvoice.http import TransportError
 from einvoice.ro.anaf import AnafClient, DailyQuota, Endpoints, Limits
 from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
+
+_logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/l10n_ro_efactura/oauth/callback"
 STATE_LIFETIME = 600  # seconds between "Connect to ANAF" and ANAF's answer
@@ -19,10 +24,9 @@ WARN_AHEAD = timedelta(days=30)  # administrators are told this long before the 
 ADMIN = "account_einvoice.group_einvoice_admin"
 LIMITS = Limits()  # ANAF's published limits, as the library knows them
 
-# ANAF counts the calls of a minute over the whole application: every client this process builds for a connection
-# (one per invoice sent, per message received) spends from that connection's one budget
-_MINUTE_BUDGETS = {}
-_MINUTE_BUDGETS_LOCK = threading.Lock()
+# ANAF may change its limits ("Limitele pot fi modificate", limiteApeluriAPI.txt) and an older guide of its says 100
+# calls a minute: the figure can be set without a new version
+CALLS_PER_MINUTE_PARAM = "l10n_ro_efactura.calls_per_minute"
 
 
 class L10nRoEfacturaConnection(models.Model):
@@ -217,27 +221,42 @@ class L10nRoEfacturaConnection(models.Model):
 
     def _anaf_client(self):
         self.ensure_one()
+        limits = self._limits()
         usage = self.env["l10n_ro_efactura.api.usage"].sudo()  # counted for every worker, kept across runs
+        model = type(self)  # the clock and the wait are looked up at each call: a client may outlive this transaction
+        # ANAF counts the calls of a minute over the whole application: every worker and server spends from the
+        # connection's one budget, kept in the database
+        rate = SharedRateBudget(
+            self.env.registry,
+            f"anaf:{self.id}",
+            [(limits.calls_per_minute, 60)],
+            clock=lambda: model._clock(),
+            sleep=lambda seconds: model._sleep(seconds),
+        )
         return AnafClient(
             self._decrypt(self.sudo().access_token_encrypted),
             endpoints=self._endpoints(),
-            quota=DailyQuota(LIMITS, usage=usage, clock=self._clock),
-            rate=self._minute_budget(),
+            quota=DailyQuota(limits, usage=usage, clock=self._clock),
+            rate=rate,
             clock=self._clock,
         )
 
-    def _minute_budget(self):
-        key = (self.env.cr.dbname, self.id, LIMITS.calls_per_minute)
-        model = type(self)  # the clock and the wait are looked up at each call: the budget outlives this transaction
-        with _MINUTE_BUDGETS_LOCK:
-            if key not in _MINUTE_BUDGETS:
-                _MINUTE_BUDGETS[key] = RateBudget(
-                    LIMITS.calls_per_minute,
-                    60,
-                    clock=lambda: model._clock(),
-                    sleep=lambda seconds: model._sleep(seconds),
-                )
-            return _MINUTE_BUDGETS[key]
+    @api.model
+    def _limits(self):
+        """ANAF's limits, with the calls a minute of the system parameter ``l10n_ro_efactura.calls_per_minute``
+        when it is set to a positive number."""
+        value = self.env["ir.config_parameter"].sudo().get_param(CALLS_PER_MINUTE_PARAM)
+        if not value:
+            return LIMITS
+        try:
+            per_minute = int(value)
+        except ValueError:
+            per_minute = 0
+        if per_minute < 1:
+            _logger.warning("%s is not a positive whole number (%r): ANAF's published figure is used",
+                            CALLS_PER_MINUTE_PARAM, value)  # fmt: skip
+            return LIMITS
+        return dataclasses.replace(LIMITS, calls_per_minute=per_minute)
 
     @staticmethod
     def _clock():

@@ -1,4 +1,3 @@
-import dataclasses
 from datetime import datetime, timedelta
 
 from lxml import etree
@@ -7,9 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.l10n_ro_efactura.models import l10n_ro_efactura_connection as connection_module
-
-from einvoice.http import AuthenticationError
+from einvoice.http import AuthenticationError, counted_period
 from einvoice.ro.anaf import Limits
 from einvoice.ro.oauth import Tokens
 
@@ -386,7 +383,7 @@ class TestSendToAnaf(ConnectedToAnaf):
 
     def test_anafs_calls_a_minute_are_counted_over_every_client_of_the_connection(self):
         """Each invoice and each received message gets its own client: the minute's calls are counted across them."""
-        self.patch(connection_module, "LIMITS", dataclasses.replace(Limits(), calls_per_minute=3))
+        self.env["ir.config_parameter"].set_param("l10n_ro_efactura.calls_per_minute", "3")  # ANAF lowered it
         waits = []
 
         def wait(seconds):
@@ -398,9 +395,30 @@ class TestSendToAnaf(ConnectedToAnaf):
         for client in (first, second, first):
             client.messages(SELLER_CIF, days=1)
         self.assertEqual(waits, [])
+        calls = self.env["account.einvoice.platform.call"]
+        bucket = [("bucket", "=", f"anaf:{self.connection.id}")]
+        self.assertEqual(calls.search_count(bucket), 3, "counted in the database, where every worker sees them")
         second.messages(SELLER_CIF, days=1)  # the minute's fourth call waits for the first one's minute to end
-        self.assertEqual(waits, [60])
+        self.assertEqual(len(waits), 1)
+        self.assertAlmostEqual(waits[0], counted_period(60), delta=1e-3)
         self.assertEqual(len(self.anaf.requests_to("/listaMesajeFactura", "GET")), 4)
+        self.assertEqual(calls.search_count(bucket), 1, "the calls that left the minute are forgotten")
+
+    def test_the_calls_a_minute_setting_must_be_a_positive_number(self):
+        parameters = self.env["ir.config_parameter"]
+        for value in ("0", "-5", "many"):
+            parameters.set_param("l10n_ro_efactura.calls_per_minute", value)
+            with self.assertLogs("odoo.addons.l10n_ro_efactura.models.l10n_ro_efactura_connection", "WARNING"):
+                self.assertEqual(self.connection._limits().calls_per_minute, Limits().calls_per_minute)
+        parameters.set_param("l10n_ro_efactura.calls_per_minute", "100")  # the older OAuth guide's figure
+        self.assertEqual(self.connection._limits().calls_per_minute, 100)
+        self.assertEqual(self.connection._limits().status_per_message, Limits().status_per_message)
+
+    def test_a_daily_limit_is_counted_in_one_step(self):
+        usage = self.env["l10n_ro_efactura.api.usage"]
+        key = ("2026-11-20", "downloads_per_message", "3000000001")
+        self.assertEqual([usage.take(key, 2) for _call in range(3)], [True, True, False])
+        self.assertEqual(usage.search([("subject", "=", key[2])]).count, 2)
 
     def test_sending_a_queued_invoice_by_hand_sends_it_once(self):
         self.env.company.write({"einvoice_send_mode": "posting", "einvoice_hold_days": 2})
