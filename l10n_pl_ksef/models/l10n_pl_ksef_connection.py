@@ -34,6 +34,7 @@ from einvoice.pl.model import bare_nip
 _logger = logging.getLogger(__name__)
 
 ADMIN = "account_einvoice.group_einvoice_admin"
+CIPHERTEXTS = "account_einvoice.group_einvoice_secret_storage"  # nobody: read and written as superuser
 RATE_LIMITS_PARAM = "l10n_pl_ksef.rate_limits"
 INCOMING_HISTORY = timedelta(days=30)  # how far back a new connection imports purchase invoices
 WARN_AHEAD = timedelta(days=30)  # administrators are told this long before a certificate or token ends
@@ -136,14 +137,14 @@ class L10nPlKsefConnection(models.Model):
         groups=ADMIN,
         help="Never shown again.",
     )
-    ksef_token_encrypted = fields.Char(groups=ADMIN, copy=False)
+    ksef_token_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
     token_valid_until = fields.Date(
         tracking=True, help="The end of the token as Aplikacja Podatnika showed it: administrators are told ahead."
     )
     certificate_file = fields.Binary(
         string="Certificate (.crt)", compute="_compute_secrets", inverse="_inverse_certificate_file", groups=ADMIN
     )
-    certificate_encrypted = fields.Text(groups=ADMIN, copy=False)
+    certificate_encrypted = fields.Text(groups=CIPHERTEXTS, copy=False)
     private_key_file = fields.Binary(
         string="Private key (.key)",
         compute="_compute_secrets",
@@ -151,7 +152,7 @@ class L10nPlKsefConnection(models.Model):
         groups=ADMIN,
         help="Never shown again.",
     )
-    private_key_encrypted = fields.Text(groups=ADMIN, copy=False)
+    private_key_encrypted = fields.Text(groups=CIPHERTEXTS, copy=False)
     key_password = fields.Char(
         string="Private key password",
         compute="_compute_secrets",
@@ -159,7 +160,7 @@ class L10nPlKsefConnection(models.Model):
         groups=ADMIN,
         help="Never shown again.",
     )
-    key_password_encrypted = fields.Char(groups=ADMIN, copy=False)
+    key_password_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
     offline_certificate_file = fields.Binary(
         string="Offline certificate (.crt)",
         compute="_compute_secrets",
@@ -168,7 +169,7 @@ class L10nPlKsefConnection(models.Model):
         help="A KSeF certificate of the Offline type, as generated in Aplikacja Podatnika: it signs the second QR "
         "code (CERTYFIKAT) printed on invoices issued offline.",
     )
-    offline_certificate_encrypted = fields.Text(groups=ADMIN, copy=False)
+    offline_certificate_encrypted = fields.Text(groups=CIPHERTEXTS, copy=False)
     offline_private_key_file = fields.Binary(
         string="Offline private key (.key)",
         compute="_compute_secrets",
@@ -176,7 +177,7 @@ class L10nPlKsefConnection(models.Model):
         groups=ADMIN,
         help="Never shown again.",
     )
-    offline_private_key_encrypted = fields.Text(groups=ADMIN, copy=False)
+    offline_private_key_encrypted = fields.Text(groups=CIPHERTEXTS, copy=False)
     offline_key_password = fields.Char(
         string="Offline key password",
         compute="_compute_secrets",
@@ -184,7 +185,7 @@ class L10nPlKsefConnection(models.Model):
         groups=ADMIN,
         help="Never shown again.",
     )
-    offline_key_password_encrypted = fields.Char(groups=ADMIN, copy=False)
+    offline_key_password_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
     offline_certificate_valid_to = fields.Datetime(readonly=True, copy=False)
     certificate_subject = fields.Char(readonly=True, copy=False)
     certificate_nip = fields.Char(string="NIP of the certificate", readonly=True, copy=False)
@@ -246,21 +247,21 @@ class L10nPlKsefConnection(models.Model):
 
     def _inverse_ksef_token(self):
         for connection in self.filtered("ksef_token"):
-            connection.ksef_token_encrypted = connection._encrypt(connection.ksef_token.strip())
+            connection.sudo().ksef_token_encrypted = connection._encrypt(connection.ksef_token.strip())
 
     def _inverse_private_key_file(self):
         for connection in self.filtered("private_key_file"):
-            connection.private_key_encrypted = connection._encrypt(connection.private_key_file)
+            connection.sudo().private_key_encrypted = connection._encrypt(connection.private_key_file)
 
     def _inverse_key_password(self):
         for connection in self.filtered("key_password"):
-            connection.key_password_encrypted = connection._encrypt(connection.key_password)
+            connection.sudo().key_password_encrypted = connection._encrypt(connection.key_password)
 
     def _inverse_certificate_file(self):
         for connection in self.filtered("certificate_file"):
             certificate = connection._load_certificate(base64.b64decode(connection.certificate_file))
             not_before, not_after = certificate_validity(certificate)
-            connection.write(
+            connection.sudo().write(
                 {
                     "certificate_encrypted": connection._encrypt(connection.certificate_file),
                     "certificate_subject": certificate.subject.rfc4514_string(),
@@ -277,7 +278,7 @@ class L10nPlKsefConnection(models.Model):
                 connection.offline_certificate_valid_to = certificate_validity(certificate)[1].replace(tzinfo=None)
             for field, stored in OFFLINE_SECRETS.items():
                 if connection[field]:
-                    connection[stored] = connection._encrypt(connection[field])
+                    connection.sudo()[stored] = connection._encrypt(connection[field])
 
     def _ksef_offline_credentials(self):
         """The Offline certificate and its key, which sign KOD II; None when none is stored. Raises

@@ -55,7 +55,7 @@ class TestVerifyConnection(ConnectedToKsef):
         self.assert_refused(self.connection, f"does not let this token act for NIP {SELLER_NIP}")
 
     def test_no_token(self):
-        self.connection.ksef_token_encrypted = False
+        self.connection.sudo().ksef_token_encrypted = False
         self.assert_refused(self.connection, "Enter the KSeF token")
 
     def test_a_good_certificate_is_accepted_and_shown(self):
@@ -124,6 +124,21 @@ class TestVerifyConnection(ConnectedToKsef):
         clerk = new_test_user(self.env, login="pl_clerk_secrets", groups="account.group_account_invoice")
         with self.assertRaises(AccessError):
             self.connection.with_user(clerk).read(["name"])
+
+    def test_administrators_write_secrets_but_never_read_a_ciphertext(self):
+        admin = new_test_user(self.env, login="pl_admin_secrets", groups="account.group_account_manager")
+        connection = self.connection.with_user(admin)
+        certificate, key = certificate_files(SELLER_NIP, days=30)
+        connection.write({"ksef_token": "new-token", "offline_certificate_file": certificate})
+        connection.write({"offline_private_key_file": key})
+        self.assertEqual(connection.secrets_stored, "KSeF token, Offline private key")
+        self.assertEqual(self.connection._decrypt(self.connection.sudo().ksef_token_encrypted), "new-token")
+        readable = connection.fields_get()
+        for field in self.connection._fields:
+            if field.endswith("_encrypted"):
+                self.assertNotIn(field, readable)
+                with self.assertRaises(AccessError):
+                    connection.read([field])
 
     def test_administrators_see_only_the_connections_of_their_companies(self):
         other_company = self.setup_other_company(name="Gamma sp. z o.o.")["company"]

@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
@@ -22,6 +22,7 @@ REFRESH_AHEAD = timedelta(days=7)  # tokens are renewed this long before the acc
 WARN_AHEAD = timedelta(days=30)  # administrators are told this long before the refresh token ends
 
 ADMIN = "account_einvoice.group_einvoice_admin"
+CIPHERTEXTS = "account_einvoice.group_einvoice_secret_storage"  # nobody: read and written as superuser
 LIMITS = Limits()  # ANAF's published limits, as the library knows them
 
 # ANAF may change its limits ("Limitele pot fi modificate", limiteApeluriAPI.txt) and an older guide of its says 100
@@ -51,14 +52,21 @@ class L10nRoEfacturaConnection(models.Model):
     base_url = fields.Char(
         string="Other address", groups=ADMIN, help="Serve every ANAF service from this address (a simulator)."
     )
-    company_ids = fields.Many2many("res.company", string="Companies served", tracking=True)
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies served",
+        required=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+        help="The companies whose invoices go through this connection; only their administrators see it.",
+    )
     client_id = fields.Char(groups=ADMIN, tracking=True)
     client_secret = fields.Char(
         compute="_compute_client_secret", inverse="_inverse_client_secret", groups=ADMIN, help="Never shown again."
     )
-    client_secret_encrypted = fields.Char(groups=ADMIN, copy=False)
-    access_token_encrypted = fields.Char(groups=ADMIN, copy=False)
-    refresh_token_encrypted = fields.Char(groups=ADMIN, copy=False)
+    client_secret_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
+    access_token_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
+    refresh_token_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
     access_expires_at = fields.Datetime(readonly=True, copy=False)
     refresh_expires_at = fields.Datetime(readonly=True, copy=False)
     authorised_by = fields.Char(readonly=True, copy=False, help="Who authorised the application at ANAF.")
@@ -73,6 +81,12 @@ class L10nRoEfacturaConnection(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
         for connection in self:
             connection.redirect_uri = f"{base}{CALLBACK_PATH}"
+
+    @api.constrains("company_ids")
+    def _check_company_ids(self):
+        """A connection serving no company would serve nobody, and belong to no company's administrators."""
+        if any(not connection.company_ids for connection in self):
+            raise ValidationError(self.env._("An ANAF connection serves at least one company."))
 
     # -- OAuth ---------------------------------------------------------------------------------------------------
     def _oauth(self):
@@ -165,7 +179,7 @@ class L10nRoEfacturaConnection(models.Model):
 
     def _inverse_client_secret(self):
         for connection in self.filtered("client_secret"):
-            connection.client_secret_encrypted = connection._encrypt(connection.client_secret)
+            connection.sudo().client_secret_encrypted = connection._encrypt(connection.client_secret)
 
     def _store_tokens(self, tokens: Tokens, authorised_by=None):
         self.ensure_one()

@@ -122,10 +122,10 @@ class TestTokenRenewal(TupleTimeouts, TransactionCase):
         self.connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None))
 
     def test_tokens_are_renewed_a_week_before_the_access_token_ends(self):
-        before = self.connection.access_token_encrypted
+        before = self.connection.sudo().access_token_encrypted
         self.connection.access_expires_at = datetime.now() + timedelta(days=2)
         self.env["l10n_ro_efactura.connection"]._cron_refresh_tokens()
-        self.assertNotEqual(self.connection.access_token_encrypted, before)
+        self.assertNotEqual(self.connection.sudo().access_token_encrypted, before)
         self.assertGreater(self.connection.access_expires_at, datetime.now() + timedelta(days=30))
 
     def test_a_failed_renewal_asks_an_administrator_to_act(self):

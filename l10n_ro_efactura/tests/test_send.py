@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from lxml import etree
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from einvoice.http import AuthenticationError, counted_period
@@ -128,6 +128,39 @@ class TestSendToAnaf(ConnectedToAnaf):
         move.with_user(clerk).action_einvoice_send()  # a clerk sends without seeing any secret
         self.assertEqual(move.einvoice_state, "processing")
 
+    def test_administrators_write_secrets_but_never_read_a_ciphertext(self):
+        admin = new_test_user(self.env, login="ro_admin_secrets", groups="account.group_account_manager")
+        connection = self.connection.with_user(admin)
+        connection.client_secret = "another-client-secret"  # the form's write-only field
+        self.assertEqual(
+            self.connection._decrypt(self.connection.sudo().client_secret_encrypted), "another-client-secret"
+        )
+        self.assertEqual(connection.read(["name"])[0]["name"], self.connection.name)
+        readable = connection.fields_get()
+        for field in ("client_secret_encrypted", "access_token_encrypted", "refresh_token_encrypted"):
+            self.assertNotIn(field, readable)
+            with self.assertRaises(AccessError):
+                connection.read([field])
+            with self.assertRaises(AccessError):
+                connection.search_read([(field, "!=", False)], ["name"])
+        connection.action_test_connection()  # what uses the secrets still works for them
+
+    def test_a_connection_belongs_to_the_administrators_of_its_companies_only(self):
+        other_company = self.setup_other_company(name="Gamma SRL")["company"]
+        stranger = new_test_user(
+            self.env,
+            login="ro_admin_other",
+            groups="account.group_account_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        connections = self.env["l10n_ro_efactura.connection"].with_user(stranger)
+        self.assertFalse(connections.search([("id", "=", self.connection.id)]))
+        created = connections.create({"name": "Gamma's holder"})  # serves the creator's company by default
+        self.assertEqual(created.company_ids, other_company)
+        with self.assertRaises(ValidationError):  # serving no company would make it nobody's, or everybody's
+            created.company_ids = False
+
     def test_the_send_wizard_sends_to_anaf(self):
         move = self.posted_invoice()
         wizard = self.env["account.move.send.wizard"].with_context(active_model="account.move", active_ids=move.ids)
@@ -165,7 +198,7 @@ class TestSendToAnaf(ConnectedToAnaf):
     def test_without_a_connection_the_cron_asks_once_and_does_not_stop(self):
         move = self.posted_invoice()
         move.action_einvoice_send()
-        self.connection.company_ids = False
+        self.connection.unlink()  # the administrator removed it
         self.clock.advance(61)
         documents = self.env["account.einvoice.document"]
         self.patch(type(documents), "_commit", lambda self: None)
