@@ -78,6 +78,8 @@ class AccountEinvoiceDocument(models.Model):
         values["state"] = state
         if state in ("rejected", "error") and message:
             values["error_message"] = message
+        elif state in ("processing", "accepted"):
+            values["error_message"] = False  # a reason the upload waited for is past
         self.write(values)
         label = dict(STATES)[state]
         body = self.env._("E-invoice (%(platform)s): %(state)s.", platform=self._platform_label(), state=label)
@@ -169,6 +171,22 @@ class AccountEinvoiceDocument(models.Model):
         except TransportError as error:
             self._platform_failed(step, error)
 
+    def _back_in_queue(self, reason):
+        """The upload did not take effect (the platform out of reach, its limits reached): the attempt waits in the
+        queue for the next scheduled run, with ``reason`` shown on it. The invoice's chatter says so once for each
+        new reason, not at every run that meets the same one."""
+        first_time = self.error_message != reason
+        self.write({"state": "to_send", "error_message": reason})
+        if first_time:
+            self.move_id.message_post(
+                body=self.env._(
+                    "E-invoice (%(platform)s): not sent yet. %(reason)s It waits in the queue and goes with the next "
+                    "scheduled run.",
+                    platform=self._platform_label(),
+                    reason=reason,
+                )
+            )
+
     def _platform_failed(self, step, error):
         """What a transport problem of ``step`` leaves the document in (a platform add-on that sends several
         documents in one call hands the one answer to each)."""
@@ -176,7 +194,7 @@ class AccountEinvoiceDocument(models.Model):
             self._set_state("unknown", error.translated(self.env.lang))
         elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
             if step == "upload":  # refused before taking effect: back in the queue
-                self.write({"state": "to_send"})
+                self._back_in_queue(error.translated(self.env.lang))
             level = logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING
             _logger.log(level, "e-invoice %s: %s", self.id, error)
         elif self.state == "sending":

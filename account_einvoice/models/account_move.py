@@ -161,9 +161,26 @@ class AccountMove(models.Model):
                 problems.append("\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)]))
         if problems:
             raise UserError("\n\n".join(problems))
-        for document in self._einvoice_queue():
+        documents = self._einvoice_queue()
+        for document in documents:
             document._send()
-        return True
+        waiting = documents.filtered(lambda document: document.state == "to_send")
+        if not waiting:
+            return True
+        # nothing is lost, but the person who clicked must know it did not go
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Not sent yet: it waits in the queue"),
+                "message": "\n".join(
+                    f"{document.move_id.display_name}: {document.error_message}" for document in waiting
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_einvoice_download(self):
         """The platform's answer of the latest attempt (ANAF's signed archive, KSeF's UPO), byte for byte."""

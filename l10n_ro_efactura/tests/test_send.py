@@ -195,6 +195,31 @@ class TestSendToAnaf(ConnectedToAnaf):
             action["url"], f"/web/content/{move.einvoice_document_id.response_attachment_id.id}?download=true"
         )
 
+    def test_anaf_out_of_reach_is_told_to_the_person_who_clicked_and_in_the_chatter(self):
+        move = self.posted_invoice()
+        self.connection.base_url = "http://127.0.0.1:9"  # nothing listens there: the upload never left
+        documents = self.env["account.einvoice.document"]
+        self.patch(type(documents), "_commit", lambda self: None)
+        answer = move.action_einvoice_send()
+        self.assertEqual(answer["tag"], "display_notification")
+        self.assertEqual(answer["params"]["type"], "warning")
+        self.assertIn(move.name, answer["params"]["message"])
+        self.assertIn("ANAF", answer["params"]["message"])
+        document = move.einvoice_document_id
+        self.assertEqual(document.state, "to_send")  # nothing lost: the scheduler sends it later
+        self.assertTrue(document.error_message)
+        said = move.message_ids.filtered(lambda message: "not sent yet" in (message.body or ""))
+        self.assertEqual(len(said), 1)
+        document.next_check_at = False
+        documents._cron_send()  # the next run meets the same reason: the chatter does not repeat it
+        said = move.message_ids.filtered(lambda message: "not sent yet" in (message.body or ""))
+        self.assertEqual(len(said), 1)
+        self.connection.base_url = self.anaf.url
+        documents._cron_send()
+        self.assertEqual(document.state, "processing")
+        self.assertFalse(document.error_message, "the reason it waited for is past")
+        self.assertEqual(len(self.anaf.uploads_recorded()), 1)
+
     def test_without_a_connection_the_cron_asks_once_and_does_not_stop(self):
         move = self.posted_invoice()
         move.action_einvoice_send()
