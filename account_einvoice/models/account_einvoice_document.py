@@ -86,6 +86,8 @@ class AccountEinvoiceDocument(models.Model):
         self.move_id.message_post(body=f"{body} {message}" if message else body)
         if state in ("rejected", "error", "unknown"):
             self.move_id._einvoice_ask_for_attention(message or label)
+        elif state == "accepted":
+            self.move_id._einvoice_attention_done(body)
 
     @api.model
     def _platform_labels(self):

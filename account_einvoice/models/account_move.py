@@ -211,10 +211,20 @@ class AccountMove(models.Model):
             )
         return super().button_draft()
 
+    def _einvoice_attention_summary(self):
+        return self.env._("E-invoice needs attention")
+
+    def _einvoice_attention_done(self, feedback):
+        """The invoice reached its platform: the reminders asking somebody to act on it (a rejection, a deadline)
+        are done, with ``feedback`` saying why."""
+        # asked for by a scheduled job or by a person of another language: the summary in either language
+        summaries = {self._einvoice_attention_summary(), self.with_context(lang="en_US")._einvoice_attention_summary()}
+        self.activity_ids.filtered(lambda activity: activity.summary in summaries).action_feedback(feedback=feedback)
+
     def _einvoice_ask_for_attention(self, message):
         """An activity for the invoice's responsible (else its creator) when a person must act."""
         self.ensure_one()
-        summary = self.env._("E-invoice needs attention")
+        summary = self._einvoice_attention_summary()
         if self.activity_ids.filtered(lambda activity: activity.summary == summary):
             return  # one open reminder is enough; the chatter keeps every event
         user = self.invoice_user_id or self.create_uid

@@ -27,6 +27,31 @@ class TestSendToAnaf(ConnectedToAnaf):
     def document(self, move):
         return move.einvoice_document_id
 
+    def test_acceptance_closes_the_reminders_of_the_invoice(self):
+        move = self.posted_invoice()
+        move._einvoice_ask_for_attention("The deadline is near.")  # as the deadline job does
+        other = move.activity_schedule("mail.mail_activity_data_todo", summary="Call the customer")
+        move.action_einvoice_send()
+        self.clock.advance(61)
+        move.action_einvoice_check()
+        self.assertEqual(move.einvoice_state, "accepted")
+        self.assertEqual(move.activity_ids, other, "the e-invoice reminder is done, the others stay")
+        done = move.message_ids.filtered(lambda message: "E-invoice needs attention" in (message.body or ""))
+        self.assertTrue(done, "the reminder is marked done in the chatter")
+
+    def test_reset_to_draft_is_not_offered_once_at_anaf_and_the_e_invoice_state_can_be_searched(self):
+        form = self.env["account.move"].get_views([(False, "form")])["views"]["form"]["arch"]
+        button = etree.fromstring(form).xpath("//button[@name='button_draft']")[0]
+        self.assertIn("einvoice_state in ('sending', 'processing', 'accepted', 'unknown')", button.get("invisible"))
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        found = self.env["account.move"].search(
+            [("id", "=", move.id), ("einvoice_state", "in", ("to_send", "sending", "processing"))]
+        )
+        self.assertEqual(found, move)
+        search = self.env["account.move"].get_views([(False, "search")])["views"]["search"]["arch"]
+        self.assertIn('name="group_by_einvoice_state"', search)
+
     def test_sent_processed_and_accepted_with_anafs_signed_archive(self):
         move = self.posted_invoice()
         move.action_einvoice_send()
