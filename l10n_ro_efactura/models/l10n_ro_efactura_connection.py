@@ -69,6 +69,11 @@ class L10nRoEfacturaConnection(models.Model):
     refresh_token_encrypted = fields.Char(groups=CIPHERTEXTS, copy=False)
     access_expires_at = fields.Datetime(readonly=True, copy=False)
     refresh_expires_at = fields.Datetime(readonly=True, copy=False)
+    status = fields.Selection(
+        [("connected", "Connected"), ("ended", "Authorisation ended"), ("not_connected", "Not connected")],
+        compute="_compute_status",
+        help="Connected while ANAF's tokens are stored and the authorisation has not ended.",
+    )
     authorised_by = fields.Char(readonly=True, copy=False, help="Who authorised the application at ANAF.")
     authorised_at = fields.Datetime(readonly=True, copy=False)
     redirect_uri = fields.Char(
@@ -81,6 +86,17 @@ class L10nRoEfacturaConnection(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
         for connection in self:
             connection.redirect_uri = f"{base}{CALLBACK_PATH}"
+
+    @api.depends("access_expires_at", "refresh_expires_at")
+    def _compute_status(self):
+        now = fields.Datetime.now()
+        for connection in self:
+            if not connection.sudo().refresh_token_encrypted:
+                connection.status = "not_connected"
+            elif connection.refresh_expires_at and connection.refresh_expires_at <= now:
+                connection.status = "ended"
+            else:
+                connection.status = "connected"
 
     @api.constrains("company_ids")
     def _check_company_ids(self):
@@ -156,11 +172,8 @@ class L10nRoEfacturaConnection(models.Model):
                     revoked = oauth.revoke(token, token_type_hint=hint) and revoked
                 except TransportError:
                     revoked = False
-        self.sudo().write(
-            dict.fromkeys(
-                ("access_token_encrypted", "refresh_token_encrypted", "access_expires_at", "refresh_expires_at"), False
-            )
-        )
+        forgotten = ("access_token_encrypted", "refresh_token_encrypted", "access_expires_at", "refresh_expires_at")
+        self.sudo().write(dict.fromkeys((*forgotten, "authorised_by", "authorised_at"), False))
         message = (
             self.env._("Disconnected from ANAF; the tokens were revoked.")
             if revoked
@@ -171,6 +184,33 @@ class L10nRoEfacturaConnection(models.Model):
         )
         self.message_post(body=message)
         return True
+
+    def action_refresh_tokens(self):
+        """Renew ANAF's tokens now (the scheduler does it a week before they end)."""
+        self.ensure_one()
+        refresh_token = self._decrypt(self.sudo().refresh_token_encrypted)
+        if not refresh_token:
+            raise UserError(self.env._("Not connected yet: use Connect to ANAF first."))
+        try:
+            self._store_tokens(self._oauth().refresh(refresh_token))
+        except EInvoiceError as error:
+            raise UserError(
+                self.env._(
+                    "ANAF did not renew the tokens: %(error)s If the authorisation has ended, the certificate holder "
+                    "connects again with Connect to ANAF.",
+                    error=error.translated(self.env.lang),
+                )
+            ) from None
+        self.message_post(body=self.env._("ANAF's tokens renewed by %(user)s.", user=self.env.user.name))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("ANAF renewed the tokens."),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.depends("client_secret_encrypted")
     def _compute_client_secret(self):

@@ -281,6 +281,35 @@ class TestSendToAnaf(ConnectedToAnaf):
             self.assertEqual(buyer.findtext("cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS), expected)
             self.assertEqual(move.einvoice_state, "processing")
 
+    def test_the_connection_says_whether_it_is_connected_and_renews_its_tokens_on_request(self):
+        connection = self.env["l10n_ro_efactura.connection"].create(
+            {
+                "name": "ANAF (third holder)",
+                "base_url": self.anaf.url,
+                "client_id": self.anaf.client_id,
+                "client_secret": self.anaf.client_secret,
+            }
+        )
+        self.assertEqual(connection.status, "not_connected")
+        with self.assertRaisesRegex(UserError, "Not connected yet"):
+            connection.action_refresh_tokens()
+        issued = self.anaf.issue_tokens()
+        connection._store_tokens(Tokens(issued["access_token"], issued["refresh_token"], None, None), "Ana Pop")
+        connection.invalidate_recordset(["status"])
+        self.assertEqual(connection.status, "connected")
+        answer = connection.action_refresh_tokens()
+        self.assertEqual(answer["params"]["type"], "success")
+        renewed = connection._decrypt(connection.sudo().access_token_encrypted)
+        self.assertNotEqual(renewed, issued["access_token"])
+        self.assertEqual(connection.authorised_by, "Ana Pop")  # a renewal is no new authorisation
+        connection.refresh_expires_at = fields.Datetime.now() - timedelta(days=1)
+        connection.invalidate_recordset(["status"])
+        self.assertEqual(connection.status, "ended")
+        connection.action_disconnect()
+        connection.invalidate_recordset(["status"])
+        self.assertEqual(connection.status, "not_connected")
+        self.assertFalse(connection.authorised_by or connection.authorised_at, "nobody's authorisation is shown")
+
     def test_test_connection_and_disconnect(self):
         connection = self.env["l10n_ro_efactura.connection"].create(
             {
