@@ -52,6 +52,17 @@ CREDENTIAL_FIELDS = (
     "private_key_encrypted",
     "key_password_encrypted",
 )
+# what a person enters that changes how the connection signs in
+SIGN_IN_FIELDS = {
+    "auth_method",
+    "nip",
+    "environment",
+    "base_url",
+    "ksef_token",
+    "certificate_file",
+    "private_key_file",
+    "key_password",
+}
 # the Offline certificate's files as entered -> as stored
 OFFLINE_SECRETS = {
     "offline_certificate_file": "offline_certificate_encrypted",
@@ -194,7 +205,12 @@ class L10nPlKsefConnection(models.Model):
     secrets_stored = fields.Char(
         compute="_compute_secrets_stored", help="Which secrets are stored (they are never shown)."
     )
-    verified_at = fields.Datetime(string="Last verified", readonly=True, copy=False)
+    verified_at = fields.Datetime(
+        string="Last verified",
+        readonly=True,
+        copy=False,
+        help="When Verify connection last signed in with what is stored now; a change of how it signs in clears it.",
+    )
     offline24 = fields.Boolean(
         string="Issue offline (offline24)",
         tracking=True,
@@ -217,6 +233,12 @@ class L10nPlKsefConnection(models.Model):
     def _compute_nip(self):
         for connection in self:
             connection.nip = bare_nip(connection.company_id.vat) or connection.nip
+
+    def write(self, vals):
+        # a successful verification says nothing of credentials entered after it
+        if set(vals) & SIGN_IN_FIELDS and "verified_at" not in vals:
+            vals = {**vals, "verified_at": False}
+        return super().write(vals)
 
     # -- secrets: write-only ---------------------------------------------------------------------------------------
     def _compute_secrets(self):

@@ -102,6 +102,14 @@ class TestVerifyConnection(ConnectedToKsef):
         self.connection.auth_method = "certificate"
         self.assert_refused(self.connection, "Upload the KSeF certificate and its private key")
 
+    def test_a_new_credential_clears_the_last_verification(self):
+        self.connection.action_verify()
+        self.assertTrue(self.connection.verified_at)
+        self.connection.name = "KSeF (renamed)"
+        self.assertTrue(self.connection.verified_at, "a new name changes nothing of the sign-in")
+        self.connection.ksef_token = "a-token-not-verified-yet"
+        self.assertFalse(self.connection.verified_at)
+
     def test_ksef_out_of_reach(self):
         self.connection.base_url = "http://127.0.0.1:9"
         self.assert_refused(self.connection, "KSeF could not be asked")
