@@ -236,7 +236,10 @@ _LETTERS_WITHOUT_ACCENT = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ß": 
 
 def name_tokens(text):
     """Words of a name, without case or accents (ș, ł, ó), so that typed and received names compare."""
-    folded = unicodedata.normalize("NFKD", (text or "").casefold().translate(_LETTERS_WITHOUT_ACCENT))
+    folded = (text or "").casefold()
+    if folded.isascii():  # nothing to decompose or strip: most names, read by the thousand
+        return _WORD.findall(folded)
+    folded = unicodedata.normalize("NFKD", folded.translate(_LETTERS_WITHOUT_ACCENT))
     return _WORD.findall(_COMBINING_MARKS.sub("", folded))
 
 
@@ -278,11 +281,13 @@ class MatchIndex:
         self.products_by_code = defaultdict(list)
         self.products_by_word = defaultdict(list)
         self.product_words = {}
-        for product in self.products.values():
-            if compact(product.barcode):
-                self.products_by_barcode[gtin_key(product.barcode)].append(product)
-            if code_key(product.default_code):
-                self.products_by_code[code_key(product.default_code)].append(product)
+        for product in self.products.values():  # each key computed once: the catalogue may hold 100 000 products
+            barcode = gtin_key(product.barcode)
+            if barcode:
+                self.products_by_barcode[barcode].append(product)
+            code = code_key(product.default_code)
+            if code:
+                self.products_by_code[code].append(product)
             words = self.product_words[product.id] = tuple({sys.intern(word) for word in name_tokens(product.name)})
             for word in words:
                 self.products_by_word[word].append(product.id)

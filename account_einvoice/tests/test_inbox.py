@@ -3,14 +3,16 @@ import threading
 import time
 from datetime import date
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.account_einvoice.tools.bill_import import BillImporter
 
 from einvoice import ubl
-from einvoice.model import Address, Identifier, Invoice, Line, Party
+from einvoice.model import Address, AllowanceCharge, Identifier, Invoice, Line, Party
 
 SELLER_VAT = "BE0202239951"
 CII = """<?xml version="1.0" encoding="UTF-8"?>
@@ -188,6 +190,52 @@ class TestInboxImport(InboxCommon):
         )
         bill = self.receive(ubl.write(credit)).move_id
         self.assertEqual((bill.move_type, bill.amount_total), ("in_refund", 218.5))
+
+    def test_the_bill_is_the_one_odoo_makes_of_the_same_lines(self):
+        """The lines reach account.move.create with the tax tags and amounts Odoo's tax engine gives them: the bill
+        is the one Odoo makes when it works them out itself, and Odoo writes none of its lines again."""
+        lines = [
+            *self.invoice().lines,
+            Line("3", Decimal(3), "H87", Decimal("27.00"), Decimal("10.00"), "Paper clips", "S", Decimal(15)),
+            Line("4", Decimal("0.333"), "H87", Decimal("4.11"), Decimal("12.345"), "Glue", "S", Decimal(15)),
+        ]  # a discount (10 %), then a quantity and a price with more digits than Odoo keeps
+        extras = [
+            AllowanceCharge(False, Decimal("5.00"), reason="Loyalty", vat_category="S", vat_rate=Decimal(15)),
+            AllowanceCharge(True, Decimal("7.50"), reason="Transport", vat_category="S", vat_rate=Decimal(15)),
+        ]
+        line_model = self.registry["account.move.line"]
+        write = line_model.write
+        written = []
+
+        def counted_write(records, values):
+            written.append(set(values))
+            return write(records, values)
+
+        def bill(number, type_code):
+            invoice = self.invoice(number=number, lines=lines, allowances_charges=extras)
+            return self.receive(ubl.write(invoice.replace(type_code=type_code)), f"{number}.xml").move_id
+
+        def made(bill):
+            return [
+                bill.move_type, bill.amount_untaxed, bill.amount_tax, bill.amount_total, bill.invoice_date_due,
+                sorted(
+                    (line.display_type, line.account_id.id, (line.name or "").replace(bill.ref, "<number>"),
+                     line.product_id.id, line.quantity,
+                     line.price_unit, line.discount, line.balance, line.amount_currency, line.tax_ids.ids,
+                     sorted(line.tax_tag_ids.ids), line.tax_repartition_line_id.id, line.tax_base_amount,
+                     line.date_maturity)
+                    for line in bill.line_ids
+                ),
+            ]  # fmt: skip
+
+        for type_code in ("380", "381"):
+            with patch.object(line_model, "write", counted_write):
+                ours = bill(f"PM-{type_code}-A", type_code)
+            with patch.object(BillImporter, "_add_tax_results", lambda *args: None):
+                odoos = bill(f"PM-{type_code}-B", type_code)
+            self.assertEqual(made(ours), made(odoos))
+            self.assertEqual(len(ours.invoice_line_ids), 6)
+            self.assertFalse([fields for fields in written if fields & {"balance", "amount_currency", "tax_tag_ids"}])
 
     def test_a_file_that_cannot_be_read_stays_and_is_retried(self):
         message = self.receive(b"<Invoice>cut off in the midd", "broken.xml")
