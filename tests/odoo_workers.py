@@ -18,6 +18,7 @@ Exit status 0 when every check holds.
 """
 
 import argparse
+import json
 import math
 import os
 import re
@@ -217,7 +218,7 @@ class Coordinator:
                     "ksef_token": self.simulator.issue_ksef_token(SELLER_NIP),
                 }
             )
-            env["ir.config_parameter"].set_param(PL_PARAM, f'{{"online_send": [10, {self.per_minute}, 1000]}}')
+            env["ir.config_parameter"].set_param(PL_PARAM, json.dumps({"online_send": [10, self.per_minute, 1000]}))
         moves = first
         for _copy in range(self.invoices - 1):
             moves |= first.copy({"invoice_date": first.invoice_date})
@@ -248,7 +249,7 @@ class Coordinator:
             else:
                 from einvoice.pl.ksef import LIMITS
 
-                parameters.set_param(PL_PARAM, "{" + ", ".join(f'"{f}": [null, null, null]' for f in LIMITS) + "}")
+                parameters.set_param(PL_PARAM, json.dumps({family: [None, None, None] for family in LIMITS}))
                 simulator.limits = {}
 
 

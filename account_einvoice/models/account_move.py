@@ -9,6 +9,7 @@ from odoo.tools import float_is_zero, html2plaintext
 from einvoice import matching, model
 from einvoice.rules import Finding
 
+from ..tools.notification import notification
 from .account_einvoice_document import AT_THE_PLATFORM, STATES
 
 # what a mapping problem is reported under, beside the official rule ids of the checks
@@ -168,19 +169,13 @@ class AccountMove(models.Model):
         if not waiting:
             return True
         # nothing is lost, but the person who clicked must know it did not go
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning",
-                "sticky": True,
-                "title": self.env._("Not sent yet: it waits in the queue"),
-                "message": "\n".join(
-                    f"{document.move_id.display_name}: {document.error_message}" for document in waiting
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            "\n".join(f"{document.move_id.display_name}: {document.error_message}" for document in waiting),
+            kind="warning",
+            title=self.env._("Not sent yet: it waits in the queue"),
+            sticky=True,
+            reload=True,
+        )
 
     def action_einvoice_download(self):
         """The platform's answer of the latest attempt (ANAF's signed archive, KSeF's UPO), byte for byte."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.account_einvoice.tools.notification import notification
 from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
 from einvoice.errors import EInvoiceError
@@ -421,11 +422,7 @@ class L10nPlKsefConnection(models.Model):
         self.verified_at = fields.Datetime.now()
         message = self.env._("KSeF accepts the connection for NIP %(nip)s.", nip=self.nip)
         self.message_post(body=message)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": "success", "message": message},
-        }
+        return notification(message)
 
     def action_import_purchase_invoices(self):
         """What the scheduler does every 15 minutes, now: the purchase invoices KSeF stored since the last sync."""
@@ -436,14 +433,7 @@ class L10nPlKsefConnection(models.Model):
         except EInvoiceError as error:
             raise UserError(self._ksef_failure(error)) from None
         inbox._cron_process()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(received)),
-            },
-        }
+        return notification(self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(received)))
 
     def _ksef_failure(self, error):
         """Why signing in failed, in words an administrator can act on."""

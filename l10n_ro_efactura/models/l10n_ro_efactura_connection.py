@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.account_einvoice.tools.notification import notification
 from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
 from einvoice.errors import EInvoiceError
@@ -154,11 +155,7 @@ class L10nRoEfacturaConnection(models.Model):
             raise UserError(
                 self.env._("ANAF did not accept the connection: %(error)s", error=error.translated(self.env.lang))
             ) from error
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": "success", "message": self.env._("ANAF accepts the connection.")},
-        }
+        return notification(self.env._("ANAF accepts the connection."))
 
     def action_disconnect(self):
         """Revoke the tokens at ANAF and forget them here; the holder can always withdraw access in the portal."""
@@ -202,15 +199,7 @@ class L10nRoEfacturaConnection(models.Model):
                 )
             ) from None
         self.message_post(body=self.env._("ANAF's tokens renewed by %(user)s.", user=self.env.user.name))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("ANAF renewed the tokens."),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(self.env._("ANAF renewed the tokens."), reload=True)
 
     @api.depends("client_secret_encrypted")
     def _compute_client_secret(self):
