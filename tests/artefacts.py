@@ -70,7 +70,12 @@ PL_SAMPLES = Artefact(
     "EINVOICE_PL_SAMPLES",
     "samples/pl",
 )
-ALL = (CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
+KSEF_API = Artefact(
+    "the Ministry of Finance's KSeF 2.0 API description (open-api.json)",
+    "EINVOICE_KSEF_API",
+    "rules/ksef-api",
+)
+ALL = (KSEF_API, CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
 
 
 @functools.cache

@@ -6,7 +6,10 @@ from datetime import datetime, timezone
 import pytest
 from lxml import etree
 
-from .artefacts import CEN_UNIT_TESTS, CIUS_RO_RULES, FA3_SCHEMA, missing_summary
+from einvoice.sim.server import OBSERVERS
+
+from .artefacts import CEN_UNIT_TESTS, CIUS_RO_RULES, FA3_SCHEMA, KSEF_API, missing_summary
+from .contract import Contract
 
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
 
@@ -26,11 +29,45 @@ def official_fa3_schema():
         yield
 
 
+CONTRACT = Contract.load()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ksef_contract():
+    """Every answer of a KSeF simulator, and the request it answers, checked against the official description."""
+    if CONTRACT is None:
+        yield None
+        return
+    OBSERVERS.add(CONTRACT.observe)
+    yield CONTRACT
+    OBSERVERS.remove(CONTRACT.observe)
+
+
+@pytest.fixture(autouse=True)
+def within_the_contract(ksef_contract):
+    """Fails the test during which a request or an answer left the official API description."""
+    yield
+    if ksef_contract is not None:
+        OBSERVERS.wait_idle()
+        deviations = ksef_contract.take()
+        if deviations:
+            pytest.fail("outside open-api.json:\n" + "\n".join(map(str, deviations)), pytrace=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_terminal_summary(terminalreporter):
-    """Say how much conformance coverage was lost for lack of official artefacts (never silently), last before the
-    count of tests."""
+    """Say how much conformance coverage was lost for lack of official artefacts (never silently), and how many
+    exchanges were held against the official API description, last before the count of tests."""
     yield
+    if CONTRACT is None:
+        terminalreporter.write_line(
+            "KSeF contract: not checked (needs openapi-core and " + KSEF_API.reason("open-api.json") + ")"
+        )
+    else:
+        terminalreporter.write_line(
+            f"KSeF contract: {CONTRACT.checked} exchanges checked against open-api.json "
+            f"({len(CONTRACT.operations)} operations), {CONTRACT.outside} outside it (storage, Latarnia, aliases)"
+        )
     reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", []) if report.longrepr]
     terminalreporter.write_line(missing_summary(reasons))
 

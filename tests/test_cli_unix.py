@@ -551,7 +551,7 @@ def test_the_anaf_simulator_says_how_to_use_it(tmp_path):
 def test_the_ksef_simulator_says_how_to_use_it():
     process, lines = start_simulator("ksef", "asked at the terminal")
     try:
-        url = re.fullmatch(r"KSeF simulator listening on (http://127\.0\.0\.1:\d+)", lines[0]).group(1)
+        url = re.fullmatch(r"KSeF simulator listening on (http://127\.0\.0\.1:\d+/v2)", lines[0]).group(1)
         guide = "\n".join(lines)
         assert "any NIP may sign in" in guide
         assert "TINPL-<NIP>" in guide and "VATPL-<NIP>" in guide and "--cert" in guide and "--p12" in guide

@@ -17,6 +17,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from ..pl.crypto import (
+    ORGANIZATION_IDENTIFIER,
     Credentials,
     FileDigest,
     SessionKey,
@@ -44,6 +46,23 @@ FA3_NAMESPACE = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 UPO_NAMESPACE = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
 CHALLENGE_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=12)
+API_PREFIX = "/v2"
+# authenticationMethod (deprecated) -> authenticationMethodInfo's category, code and displayName. open-api.json gives
+# one example ("XadesSignature", "xades.qualified-seal", "Pieczęć kwalifikowana"); the other codes are not published,
+# so clients must not depend on them
+AUTH_METHODS = {
+    "Token": ("Token", "token.ksef", "Token KSeF"),
+    "QualifiedSeal": ("XadesSignature", "xades.qualified-seal", "Pieczęć kwalifikowana"),
+    "QualifiedSignature": ("XadesSignature", "xades.qualified-signature", "Podpis kwalifikowany"),
+}
+# who the invoice's parties are for each subjectType of a metadata query or export
+SUBJECT_TYPES = {
+    "Subject1": lambda i: (i.seller_nip,),
+    "Subject2": lambda i: (i.buyer_nip,),
+    "Subject3": lambda i: tuple(nip for nip, _role in i.third_parties),
+    "SubjectAuthorized": lambda i: i.authorized[:1] if i.authorized else (),
+}
+PRESIGNED_LIFETIME = timedelta(hours=1)  # the storage addresses of export parts and UPO pages
 MAX_DATE_RANGE = timedelta(days=92)  # three months, the stricter of the published ranges
 
 
@@ -78,9 +97,44 @@ def default_validator(xml):
     return [str(finding.message) for finding in xsd_findings(schema, root)]
 
 
-def _text(root, path):
-    found = root.xpath("/*/" + "/".join(f"*[local-name()='{step}']" for step in path.split("/")))
+def _steps(path, relative=False):
+    return ("" if relative else "/*/") + "/".join(f"*[local-name()='{step}']" for step in path.split("/"))
+
+
+def _text(root, path, relative=False):
+    found = root.xpath(_steps(path, relative))
     return found[0].text.strip() if found and found[0].text else None
+
+
+NET_FIELDS = [f"P_13_{n}" for n in ("1", "2", "3", "4", "5", "6_1", "6_2", "6_3", "7", "8", "9", "10", "11")]
+VAT_FIELDS = [f"P_14_{n}" for n in range(1, 6)]
+# FA(3) RodzajFaktury -> the metadata's invoiceType (open-api.json InvoiceType)
+INVOICE_TYPES = {
+    "VAT": "Vat",
+    "ZAL": "Zal",
+    "KOR": "Kor",
+    "ROZ": "Roz",
+    "UPR": "Upr",
+    "KOR_ZAL": "KorZal",
+    "KOR_ROZ": "KorRoz",
+}
+
+
+def _summary(root):
+    """The metadata's amounts and flags of an FA(3) invoice: nets and VAT summed over the rate groups (P_13_x,
+    P_14_x), the gross total P_15, the currency, self-billing (P_17) and whether it has an attachment."""
+
+    def total(names):
+        return float(sum(Decimal(_text(root, f"Fa/{name}") or "0") for name in names))
+
+    return {
+        "netAmount": total(NET_FIELDS),
+        "grossAmount": total(["P_15"]),
+        "vatAmount": total(VAT_FIELDS),
+        "currency": _text(root, "Fa/KodWaluty") or "PLN",
+        "isSelfInvoicing": _text(root, "Fa/Adnotacje/P_17") == "1",
+        "hasAttachment": bool(root.xpath(_steps("Zalacznik"))),
+    }
 
 
 def self_signed(common_name, *, not_before, days=365):
@@ -111,10 +165,19 @@ class _Invoice:
     offline: bool = False
     stored_at: datetime = None
     upo: bytes = None
+    third_parties: tuple = ()  # Podmiot3: (NIP, role) pairs
+    authorized: tuple = None  # PodmiotUpowazniony: (NIP, role)
+    summary: dict = field(default_factory=dict)  # the metadata's amounts and flags, read from the invoice
 
 
 class KsefSimulator(SimServer):
+    """Served under ``/v2`` like the real API (https://api-test.ksef.mf.gov.pl/v2); the same paths without the
+    prefix stay as aliases. ``url`` includes the prefix; ``origin`` is the host, where the pre-signed upload and
+    download addresses live (on the real platform another host)."""
+
     name = "KSeF"
+    contract = "ksef"  # the tests hold its exchanges against the official open-api.json
+    api_prefix = API_PREFIX
 
     def __init__(
         self,
@@ -147,7 +210,9 @@ class KsefSimulator(SimServer):
         self.max_query_records = max_query_records
         self.max_export_invoices = max_export_invoices
         self.export_part_bytes = export_part_bytes
-        self.problem_details = True  # False: answer every error in the legacy ``exception`` format
+        # False: ignore X-Error-Format and answer 400 and 429 in the legacy formats, as before API 2.6
+        self.problem_details = True
+        self._answering = None  # the request being answered (handlers run one at a time under state_lock)
         self.iv_prefixed_exports = False  # True: export parts carry the IV in front, as older documentation said
         self.availability = "AVAILABLE"
         self.availability_messages = []
@@ -246,16 +311,28 @@ class KsefSimulator(SimServer):
             ("GET", r"/latarnia/messages", None, lambda request: Response.json(self.availability_messages)),
         ]
         for method, pattern, family, handler in table:
-            self.route(method, pattern, self._guarded(family, handler))
+            self.route(method, f"(?:{API_PREFIX})?{pattern}", self._guarded(family, handler))
+
+    @property
+    def origin(self):
+        return super().url
+
+    @property
+    def url(self):
+        return f"{self.origin}{API_PREFIX}"
 
     def _guarded(self, family, handler):
         def serve(request):
             with self.state_lock:
-                if family:
-                    limited = self._rate_limited(family, request)
-                    if limited:
-                        return limited
-                return handler(request)
+                self._answering = request
+                try:
+                    if family:
+                        limited = self._rate_limited(family, request)
+                        if limited:
+                            return limited
+                    return handler(request)
+                finally:
+                    self._answering = None
 
         return serve
 
@@ -274,36 +351,60 @@ class KsefSimulator(SimServer):
             recent = [t for t in calls if (now - t).total_seconds() < period]
             if len(recent) >= allowed:
                 wait = max(1, math.ceil(period - (now - recent[-allowed]).total_seconds()))
-                body = {
-                    "status": {
-                        "code": 429,
-                        "description": "Too Many Requests",
-                        "details": [f"{family}: {allowed}/{period}s"],
-                    }
-                }
-                return Response.json(body, status=429, headers={"Retry-After": str(wait)})
+                detail = f"{family}: {allowed}/{period}s"
+                if self._asks_problem_details():
+                    limited = self._problem(429, "Too Many Requests", detail)
+                else:
+                    body = {"status": {"code": 429, "description": "Too Many Requests", "details": [detail]}}
+                    limited = Response.json(body, status=429)
+                limited.headers["Retry-After"] = str(wait)
+                return limited
         calls.append(now)
         return None
 
-    def _error(self, code, description, *details, status=400):
-        if self.problem_details:
-            body = {
-                "title": "Bad Request",
-                "status": status,
-                "errors": [{"code": code, "description": description, "details": list(details)}],
+    def _asks_problem_details(self):
+        """The request being answered sent ``X-Error-Format: problem-details`` (and the simulator honours it)."""
+        request = self._answering
+        return (
+            self.problem_details
+            and request is not None
+            and (_header(request, "x-error-format") or "").lower() == "problem-details"
+        )
+
+    def _problem(self, status, title, detail, **fields):
+        """RFC 7807 problem details, as KSeF answers 401 and 403 always, 400 and 429 when asked."""
+        body = {
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": self._answering.path if self._answering is not None else "",
+            "timestamp": format_datetime(self.clock()),
+            "traceId": secrets.token_hex(16),
+            **fields,
+        }
+        response = Response.json(body, status=status)
+        response.content_type = "application/problem+json"
+        return response
+
+    def _unauthorized(self, detail="Brak lub nieprawidłowy token dostępowy."):
+        return self._problem(401, "Unauthorized", detail)
+
+    def _error(self, code, description, *details):
+        """A 400 with KSeF error ``code``: problem details when the request asks for them (api-changelog: "Format
+        można włączyć przez nagłówek X-Error-Format: problem-details"), else the legacy ``ExceptionResponse``."""
+        if self._asks_problem_details():
+            errors = [{"code": code, "description": description, "details": list(details)}]
+            return self._problem(400, "Bad Request", description, errors=errors)
+        body = {
+            "exception": {
+                "exceptionDetailList": [
+                    {"exceptionCode": code, "exceptionDescription": description, "details": list(details)}
+                ],
+                "serviceCode": secrets.token_hex(8),
                 "timestamp": format_datetime(self.clock()),
             }
-        else:
-            body = {
-                "exception": {
-                    "exceptionDetailList": [
-                        {"exceptionCode": code, "exceptionDescription": description, "details": list(details)}
-                    ],
-                    "serviceCode": secrets.token_hex(8),
-                    "timestamp": format_datetime(self.clock()),
-                }
-            }
-        return Response.json(body, status=status)
+        }
+        return Response.json(body, status=400)
 
     def _reference(self, code):
         random = secrets.token_hex(11).upper()
@@ -320,7 +421,7 @@ class KsefSimulator(SimServer):
         """The context NIP of a valid access token, or the 401 answer."""
         record = self.access_tokens.get(_bearer(request))
         if not record or record["expires"] <= self.clock():
-            return None, Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+            return None, self._unauthorized()
         return record["nip"], None
 
     def _key(self, usage, public_key_id_sent):
@@ -412,9 +513,10 @@ class KsefSimulator(SimServer):
         # the owner acts in its NIP and in its internal identifiers (NIP-5 digits)
         owner = context is not None and _nip_of(context) == subject
         code = 200 if owner or (subject, context) in self.grants else 415
-        return self._start_auth(context, code, "XadesSignature")
+        seal = bool(verified.certificate.subject.get_attributes_for_oid(ORGANIZATION_IDENTIFIER))
+        return self._start_auth(context, code, "QualifiedSeal" if seal else "QualifiedSignature")
 
-    def _start_auth(self, nip, code, category):
+    def _start_auth(self, nip, code, method):
         reference = self._reference("AU")
         token, valid_until = self._jwt("operation", nip, timedelta(minutes=45))
         self.auth_operations[reference] = {
@@ -422,7 +524,7 @@ class KsefSimulator(SimServer):
             "nip": nip,
             "code": code,
             "ready_at": self.clock() + self.auth_delay,
-            "category": category,
+            "method": method,
             "redeemed": False,
             "started": self.clock(),
         }
@@ -439,7 +541,7 @@ class KsefSimulator(SimServer):
     def _auth_status(self, request):
         operation = self.auth_operations.get(request.params["ref"])
         if operation is None or operation is not self._operation(request):
-            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+            return self._unauthorized()
         code = operation["code"] if self.clock() >= operation["ready_at"] else 100
         descriptions = {
             100: "Uwierzytelnianie w toku",
@@ -450,7 +552,10 @@ class KsefSimulator(SimServer):
         return Response.json(
             {
                 "startDate": format_datetime(operation["started"]),
-                "authenticationMethodInfo": {"category": operation["category"]},
+                "authenticationMethod": operation["method"],
+                "authenticationMethodInfo": dict(
+                    zip(("category", "code", "displayName"), AUTH_METHODS[operation["method"]], strict=True)
+                ),
                 "status": {"code": code, "description": descriptions.get(code, "")},
                 "isTokenRedeemed": operation["redeemed"],
             }
@@ -459,7 +564,7 @@ class KsefSimulator(SimServer):
     def _redeem(self, request):
         operation = self._operation(request)
         if operation is None or operation["code"] != 200 or self.clock() < operation["ready_at"]:
-            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+            return self._unauthorized()
         if operation["redeemed"]:
             return self._error(21301, "Brak autoryzacji.", "The authentication token was already redeemed.")
         operation["redeemed"] = True
@@ -477,7 +582,7 @@ class KsefSimulator(SimServer):
     def _refresh(self, request):
         record = self.refresh_tokens.get(_bearer(request))
         if not record or record["expires"] <= self.clock():
-            return Response.json({"status": {"code": 401, "description": "Unauthorized"}}, status=401)
+            return self._unauthorized()
         access, access_until = self._jwt("access", record["nip"], self.access_lifetime)
         self.access_tokens[access] = {"nip": record["nip"], "expires": access_until}
         return Response.json({"accessToken": {"token": access, "validUntil": format_datetime(access_until)}})
@@ -609,6 +714,13 @@ class KsefSimulator(SimServer):
         invoice.kind = _text(root, "Fa/RodzajFaktury")
         invoice.number = _text(root, "Fa/P_2")
         invoice.issue_date = _text(root, "Fa/P_1")
+        invoice.third_parties = tuple(
+            (_text(third, "DaneIdentyfikacyjne/NIP", relative=True), int(_text(third, "Rola", relative=True) or 0))
+            for third in root.xpath(_steps("Podmiot3"))
+        )
+        authorized = _text(root, "PodmiotUpowazniony/DaneIdentyfikacyjne/NIP")
+        invoice.authorized = (authorized, int(_text(root, "PodmiotUpowazniony/RolaPU") or 1)) if authorized else None
+        invoice.summary = _summary(root)
         if context_nip and invoice.seller_nip != _nip_of(context_nip):
             invoice.code = 410
             invoice.details = [
@@ -652,7 +764,7 @@ class KsefSimulator(SimServer):
             status["extensions"] = invoice.extensions
         acquired = invoice.received_at + self.processing_delay
         stored = invoice.stored_at if invoice.stored_at and invoice.stored_at <= self.clock() else None
-        return {
+        answer = {
             "ordinalNumber": invoice.ordinal,
             "referenceNumber": invoice.reference,
             "invoiceHash": invoice.hash,
@@ -665,6 +777,9 @@ class KsefSimulator(SimServer):
             "invoicingMode": "Offline" if invoice.offline else "Online",
             "status": status,
         }
+        # what is not known yet is left out: open-api.json marks these nullable beside an allOf, which OpenAPI
+        # 3.0.3 does not let a validator read as nullable; absent is valid under either reading
+        return {name: value for name, value in answer.items() if value is not None}
 
     def _close_session(self, request):
         session, denied = self._own_session(request)
@@ -704,7 +819,9 @@ class KsefSimulator(SimServer):
         if code == 200:
             if session["upo"] is None:
                 session["upo"] = (self._reference("EU"), self._upo(session, [i for i in invoices if i.code == 200]))
-            answer["upo"] = {"pages": [{"referenceNumber": session["upo"][0], "downloadUrl": None}]}
+            url, expires = self._presign(session["upo"][1], "application/xml")
+            page = {"referenceNumber": session["upo"][0], "downloadUrl": url}
+            answer["upo"] = {"pages": [{**page, "downloadUrlExpirationDate": format_datetime(expires)}]}
         return Response.json(answer)
 
     def _session_invoices(self, request):
@@ -762,7 +879,7 @@ class KsefSimulator(SimServer):
             return denied
         if not session["upo"] or session["upo"][0] != request.params["upo"]:
             return self._error(21178, "Nie znaleziono UPO dla podanych kryteriów.", request.params["upo"])
-        return Response.xml(session["upo"][1])
+        return Response.xml(session["upo"][1], headers={"x-ms-meta-hash": sha256_b64(session["upo"][1])})
 
     def _upo(self, session, invoices):
         root = etree.Element(f"{{{UPO_NAMESPACE}}}Potwierdzenie", nsmap={None: UPO_NAMESPACE})
@@ -821,7 +938,7 @@ class KsefSimulator(SimServer):
                 {
                     "ordinalNumber": part["ordinalNumber"],
                     "method": "PUT",
-                    "url": f"{self.url}/upload/{token}",
+                    "url": f"{self.origin}/upload/{token}",
                     "headers": {"x-ms-blob-type": "BlockBlob"},
                 }
             )
@@ -880,28 +997,35 @@ class KsefSimulator(SimServer):
         pending = [i.stored_at for i in self.accepted() if i.stored_at > now]
         return min([*pending, now + timedelta(milliseconds=1)]) - timedelta(milliseconds=1)
 
-    def _matching(self, nip, filters):
+    def _matching(self, nip, filters, descending=False):
+        """The accepted invoices ``filters`` select for context ``nip``, in the order of the chosen date (then KSeF
+        number); None when the filters are invalid."""
         subject = filters.get("subjectType")
         date_range = filters.get("dateRange") or {}
-        if subject not in ("Subject1", "Subject2") or date_range.get("dateType") != "PermanentStorage":
+        dates = {
+            "Issue": lambda i: datetime.fromisoformat(i.issue_date).replace(tzinfo=timezone.utc),
+            "Invoicing": lambda i: i.received_at,
+            "PermanentStorage": lambda i: i.stored_at,
+        }
+        date_of = dates.get(date_range.get("dateType"))
+        if subject not in SUBJECT_TYPES or date_of is None:
             return None
         start = parse_datetime(date_range.get("from"))
         end = parse_datetime(date_range.get("to")) or self.clock()
         if start is None or end - start > MAX_DATE_RANGE:
             return None
-        if date_range.get("restrictToPermanentStorageHwmDate"):
+        if date_range.get("restrictToPermanentStorageHwmDate") and date_range["dateType"] == "PermanentStorage":
             end = min(end, self._hwm())
-        party = "seller_nip" if subject == "Subject1" else "buyer_nip"
         nip = _nip_of(nip)
         found = [
             i
             for i in self.accepted()
-            if getattr(i, party) == nip and i.stored_at <= self.clock() and start <= i.stored_at <= end
+            if nip in SUBJECT_TYPES[subject](i) and i.stored_at <= self.clock() and start <= date_of(i) <= end
         ]
-        return sorted(found, key=lambda i: (i.stored_at, i.ksef_number))
+        return sorted(found, key=lambda i: (date_of(i), i.ksef_number), reverse=descending)
 
     def _metadata(self, invoice):
-        return {
+        metadata = {
             "ksefNumber": invoice.ksef_number,
             "invoiceNumber": invoice.number,
             "issueDate": invoice.issue_date,
@@ -910,17 +1034,27 @@ class KsefSimulator(SimServer):
             "permanentStorageDate": format_datetime(invoice.stored_at),
             "seller": {"nip": invoice.seller_nip},
             "buyer": {"identifier": {"type": "Nip", "value": invoice.buyer_nip}},
-            "invoiceType": invoice.kind,
+            "invoiceType": INVOICE_TYPES.get(invoice.kind, "Vat"),
             "formCode": {"systemCode": "FA (3)", "schemaVersion": "1-0E", "value": "FA"},
             "invoiceHash": invoice.hash,
             "invoicingMode": "Offline" if invoice.offline else "Online",
+            **invoice.summary,
         }
+        if invoice.third_parties:
+            metadata["thirdSubjects"] = [
+                {"identifier": {"type": "Nip", "value": nip} if nip else {"type": "None"}, "role": role}
+                for nip, role in invoice.third_parties
+            ]
+        if invoice.authorized:
+            metadata["authorizedSubject"] = {"nip": invoice.authorized[0], "role": invoice.authorized[1]}
+        return metadata
 
     def _query_metadata(self, request):
         nip, denied = self._context(request)
         if denied:
             return denied
-        found = self._matching(nip, request.json() or {})
+        descending = request.arg("sortOrder", "Asc") == "Desc"
+        found = self._matching(nip, request.json() or {}, descending)
         if found is None:
             return self._error(21405, "Błąd walidacji danych wejściowych.", "filters")
         size, offset = int(request.arg("pageSize", 10)), int(request.arg("pageOffset", 0))
@@ -967,14 +1101,14 @@ class KsefSimulator(SimServer):
             encrypted = key.encrypt(plain)
             if self.iv_prefixed_exports:
                 encrypted = key.iv + encrypted
-            token = secrets.token_hex(16)
-            self.presigned[token] = ("download", encrypted)
+            url, expires = self._presign(encrypted, "application/octet-stream")
             parts.append(
                 {
                     "ordinalNumber": ordinal,
                     "partName": f"part-{ordinal}.zip.aes",
                     "method": "GET",
-                    "url": f"{self.url}/download/{token}",
+                    "url": url,
+                    "expirationDate": format_datetime(expires),
                     "partSize": len(plain),
                     "partHash": sha256_b64(plain),
                     "encryptedPartSize": len(encrypted),
@@ -1009,11 +1143,21 @@ class KsefSimulator(SimServer):
             answer["package"] = export["package"]
         return Response.json(answer)
 
+    def _presign(self, content, content_type):
+        """A pre-signed address for downloading ``content`` without a token, and when it expires."""
+        token = secrets.token_hex(16)
+        expires = self.clock() + PRESIGNED_LIFETIME
+        self.presigned[token] = ("download", content, content_type, expires)
+        return f"{self.origin}/download/{token}", expires
+
     def _download_presigned(self, request):
+        # Azure storage's answers: 403 AuthenticationFailed for an unknown or expired signature; the content's
+        # SHA-256 in x-ms-meta-hash (open-api.json, InvoicePackagePart.url and UpoPageResponse.downloadUrl)
         target = self.presigned.get(request.params["token"])
-        if not target or target[0] != "download":
+        if not target or target[0] != "download" or target[3] <= self.clock():
             return Response(403, b"AuthenticationFailed", "text/plain")
-        return Response(200, target[1], "application/octet-stream")
+        _kind, content, content_type, _expires = target
+        return Response(200, content, content_type, headers={"x-ms-meta-hash": sha256_b64(content)})
 
     def _download_invoice(self, request):
         nip, denied = self._context(request)

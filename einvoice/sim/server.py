@@ -106,6 +106,43 @@ class Fault:
     times: int = 1
 
 
+class Observers:
+    """Callables ``(server, request, response)`` told of every answer a simulator gives (not of injected faults),
+    after it was sent, so watching never delays an answer. The tests hold each exchange against the platform's
+    official API description; :meth:`wait_idle` waits until every answer sent so far has been observed."""
+
+    def __init__(self):
+        self._callables = []
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def add(self, observer):
+        self._callables.append(observer)
+
+    def remove(self, observer):
+        self._callables.remove(observer)
+
+    def answering(self):
+        with self._idle:
+            self._pending += 1
+
+    def answered(self, server, request, response):
+        try:
+            for observer in list(self._callables):
+                observer(server, request, response)
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout=30):
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+OBSERVERS = Observers()
+
+
 class SimServer:
     """Run with ``start()`` / ``stop()`` or as a context manager; ``url`` is its base address."""
 
@@ -175,9 +212,16 @@ class SimServer:
             self._httpd.server_close()
 
     # -- inspection -------------------------------------------------------------------------------------------
+    api_prefix = ""  # the path the API is served under, left out of what ``requests_to`` matches
+
     def requests_to(self, pattern, method=None):
+        """The requests received whose path (without ``api_prefix``) matches the regex ``pattern``."""
         regex = re.compile(pattern)
-        return [r for r in self.requests if regex.search(r.path) and (method is None or r.method == method)]
+        return [
+            r
+            for r in self.requests
+            if regex.search(r.path.removeprefix(self.api_prefix)) and (method is None or r.method == method)
+        ]
 
     # -- request handling -------------------------------------------------------------------------------------
     def _take_fault(self, path):
@@ -234,12 +278,17 @@ class SimServer:
                     return self._send(Response(fault.status, fault.body, "text/plain", dict(fault.headers)))
                 if fault and fault.kind == "waf":
                     return self._send(Response(200, WAF_PAGE, "text/html"))
-                response = server.dispatch(request)
-                if fault and fault.kind == "lost":
-                    return self._abort()
-                if fault and fault.kind == "truncate":
-                    return self._send(response, truncate=True)
-                return self._send(response)
+                OBSERVERS.answering()
+                response = None
+                try:
+                    response = server.dispatch(request)
+                    if fault and fault.kind == "lost":
+                        return self._abort()
+                    if fault and fault.kind == "truncate":
+                        return self._send(response, truncate=True)
+                    return self._send(response)
+                finally:
+                    OBSERVERS.answered(server, request, response)
 
             def _send(self, response, truncate=False):
                 with server._lock:

@@ -92,8 +92,9 @@ class TlsFront:
 
     @property
     def url(self):
+        """The backend's API address (its ``api_prefix`` included), over TLS."""
         host, port = self._server.server_address[:2]
-        return f"https://{host}:{port}"
+        return f"https://{host}:{port}{self.backend.api_prefix}"
 
     def inject(self, kind, *, path="", times=1):
         """Make the next ``times`` handshakes, or answers to requests matching ``path``, fail as ``kind`` says."""
