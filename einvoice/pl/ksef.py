@@ -66,6 +66,7 @@ LIMITS = {
     "export_start": (8, 16, 20),
     "export_status": (10, 60, 600),
     "download": (8, 16, 64),
+    "other": (10, 30, 120),  # limity-api.md "Pozostałe POST/GET /*": tokens, certificates, permissions, limits
 }
 
 KEY_FOR_TOKEN = "KsefTokenEncryption"  # noqa: S105 - a key usage name, not a secret
@@ -386,8 +387,13 @@ AUTH_STATUS = {
 }
 
 
-def describe(table, code, fallback):
-    return table.get(code) or _("KSeF status %(code)s: %(description)s", code=code, description=fallback or "")
+def describe(table, code, fallback, details=()):
+    """Our words for status ``code`` with KSeF's own ``details`` after them (which token or certificate problem,
+    e.g. "Token unieważniony"), else KSeF's description."""
+    known = table.get(code)
+    if not known:
+        return _("KSeF status %(code)s: %(description)s", code=code, description=fallback or "")
+    return f"{known} ({'; '.join(map(str, details))})" if details else known
 
 
 @dataclass(frozen=True)
@@ -407,6 +413,11 @@ class KsefTokenLogin:
 
     def __init__(self, token):
         self._token = token
+
+    @property
+    def reference_number(self):
+        """The token's reference number in KSeF: the part before its first ``|``."""
+        return self._token.split("|", 1)[0]
 
     def start(self, client, keys, context):
         client.secrets.add(self._token)
@@ -499,6 +510,7 @@ class Authenticator:
                         AUTH_STATUS,
                         code,
                         " ".join([status.get("description", ""), *map(str, status.get("details") or ())]),
+                        details=status.get("details"),
                     ),
                 ),
                 code=code,

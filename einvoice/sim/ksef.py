@@ -40,7 +40,10 @@ from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_d
 from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
 from ..validation import ValidationUnavailableError, fa3_schema, xsd_findings
 from ..xmlsafe import UnsafeInputError, parse_xml, read_zip
+from .ksef_credentials import KsefCredentials, enrollment_data, subject_identifier
 from .server import Response, SimServer, self_signed_certificate
+from .server import bearer as _bearer
+from .server import header as _header
 
 FA3_NAMESPACE = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 UPO_NAMESPACE = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
@@ -54,6 +57,16 @@ AUTH_METHODS = {
     "Token": ("Token", "token.ksef", "Token KSeF"),
     "QualifiedSeal": ("XadesSignature", "xades.qualified-seal", "Pieczęć kwalifikowana"),
     "QualifiedSignature": ("XadesSignature", "xades.qualified-signature", "Podpis kwalifikowany"),
+    "InternalCertificate": ("XadesSignature", "xades.internal-certificate", "Certyfikat KSeF"),
+}
+AUTH_DESCRIPTIONS = {  # open-api.json, AuthenticationOperationStatusResponse.status
+    100: "Uwierzytelnianie w toku",
+    200: "Uwierzytelnianie zakończone sukcesem",
+    415: "Uwierzytelnianie zakończone niepowodzeniem",
+    425: "Uwierzytelnienie unieważnione",
+    450: "Uwierzytelnianie zakończone niepowodzeniem z powodu błędnego tokenu",
+    460: "Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu",
+    480: "Uwierzytelnienie zablokowane",
 }
 # who the invoice's parties are for each subjectType of a metadata query or export
 SUBJECT_TYPES = {
@@ -170,7 +183,7 @@ class _Invoice:
     summary: dict = field(default_factory=dict)  # the metadata's amounts and flags, read from the invoice
 
 
-class KsefSimulator(SimServer):
+class KsefSimulator(KsefCredentials, SimServer):
     """Served under ``/v2`` like the real API (https://api-test.ksef.mf.gov.pl/v2); the same paths without the
     prefix stay as aliases. ``url`` includes the prefix; ``origin`` is the host, where the pre-signed upload and
     download addresses live (on the real platform another host)."""
@@ -218,10 +231,10 @@ class KsefSimulator(SimServer):
         self.availability_messages = []
         self.state_lock = threading.RLock()
         started = self.clock() - timedelta(days=1)
+        self.started = started
         self.ministry_keys = self._ministry_keys(started)
         self.upo_signer = self_signed("Ministerstwo Finansów - UPO (simulator)", not_before=started)
-        self.ksef_tokens = {}
-        self.grants = set()
+        self._init_credentials()
         self.challenges = {}
         self.auth_operations = {}
         self.access_tokens = {}
@@ -249,16 +262,6 @@ class KsefSimulator(SimServer):
             keys.append((usage, credentials, public_key_id(credentials.certificate)))
         return keys
 
-    def issue_ksef_token(self, nip):
-        """A KSeF token for context ``nip`` (on the real platform generated after a XAdES login)."""
-        token = f"{self._reference('TK')}|nip-{nip}|{secrets.token_hex(16)}"
-        self.ksef_tokens[token] = {"nip": nip, "active": True}
-        return token
-
-    def grant(self, subject_nip, context_nip):
-        """Let the holder of ``subject_nip``'s certificate act in ``context_nip``."""
-        self.grants.add((subject_nip, context_nip))
-
     def seed_invoice(self, xml, *, received_at=None):
         """Store ``xml`` as an invoice accepted earlier (e.g. one a supplier sent to a buyer NIP)."""
         received_at = received_at or self.clock() - self.processing_delay - self.storage_delay
@@ -281,7 +284,9 @@ class KsefSimulator(SimServer):
     # -- plumbing ---------------------------------------------------------------------------------------------
     def _routes_table(self):
         ref = r"(?P<ref>[0-9A-Za-z-]+)"
+        # the credentials' routes first: /auth/sessions before /auth/{ref}
         table = [
+            *self._credential_routes(ref),
             ("POST", r"/auth/challenge", "auth", self._challenge),
             ("POST", r"/auth/ksef-token", "auth", self._auth_ksef_token),
             ("POST", r"/auth/xades-signature", "auth", self._auth_xades),
@@ -417,11 +422,13 @@ class KsefSimulator(SimServer):
         encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts]
         return ".".join([*encoded, secrets.token_urlsafe(32)]), now + lifetime
 
-    def _context(self, request):
-        """The context NIP of a valid access token, or the 401 answer."""
+    def _context(self, request, needs=None):
+        """The context NIP of a valid access token, or the 401 answer (403 when it lacks permission ``needs``)."""
         record = self.access_tokens.get(_bearer(request))
         if not record or record["expires"] <= self.clock():
             return None, self._unauthorized()
+        if needs and needs not in record["permissions"]:
+            return None, self._forbidden(needs)
         return record["nip"], None
 
     def _key(self, usage, public_key_id_sent):
@@ -484,11 +491,23 @@ class KsefSimulator(SimServer):
             plain = ""
         token, _bar, timestamp = plain.rpartition("|")
         record = self.ksef_tokens.get(token)
-        if not record or not record["active"] or timestamp != str(challenge["timestampMs"]):
-            code = 450
-        else:
-            code = 200 if record["nip"] == nip else 415
-        return self._start_auth(nip, code, "Token")
+        if not record or timestamp != str(challenge["timestampMs"]):
+            return self._start_auth(nip, 450, "Token", details=["Nieprawidłowy token"])
+        status = self.token_status(record)
+        if status != "Active":
+            details = "Token unieważniony" if status == "Revoked" else "Token nieaktywny"
+            return self._start_auth(nip, 450, "Token", details=[details])
+        if record["nip"] != nip:
+            return self._start_auth(nip, 415, "Token", details=["Brak przypisanych uprawnień"])
+        record["last_use"] = self.clock()
+        return self._start_auth(
+            nip,
+            200,
+            "Token",
+            subject=record["author"],
+            permissions=frozenset(record["permissions"]),
+            token=record["reference"],
+        )
 
     def _auth_xades(self, request):
         try:
@@ -505,32 +524,66 @@ class KsefSimulator(SimServer):
         not_before, not_after = certificate_validity(verified.certificate)
         if not not_before <= self.clock() <= not_after:
             return self._error(21115, "Nieprawidłowy certyfikat.", "The certificate is not valid at this time.")
-        subject = certificate_nip(verified.certificate)
-        if subject is None:
+        certificate = verified.certificate
+        if certificate_nip(certificate) is None:
             return self._error(21117, "Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.")
         identifiers = root.xpath("*[local-name()='ContextIdentifier']/*")
         context = identifiers[0].text if identifiers else None
+        if certificate.issuer == self.ca_certificate.subject:
+            method = "InternalCertificate"
+        elif certificate.subject.get_attributes_for_oid(ORGANIZATION_IDENTIFIER):
+            method = "QualifiedSeal"
+        else:
+            method = "QualifiedSignature"
+        refusal = self.internal_certificate_refusal(certificate)
+        if refusal:
+            return self._start_auth(context, 460, method, details=[refusal])
+        if context in self.blocked_contexts:
+            return self._start_auth(context, 480, method, details=["Podejrzenie incydentu bezpieczeństwa."])
+        subject = subject_identifier(certificate)
         # the owner acts in its NIP and in its internal identifiers (NIP-5 digits)
-        owner = context is not None and _nip_of(context) == subject
-        code = 200 if owner or (subject, context) in self.grants else 415
-        seal = bool(verified.certificate.subject.get_attributes_for_oid(ORGANIZATION_IDENTIFIER))
-        return self._start_auth(context, code, "QualifiedSeal" if seal else "QualifiedSignature")
+        permissions = self.permissions_of(subject, context) if context else frozenset()
+        if not permissions:
+            return self._start_auth(context, 415, method, details=["Brak przypisanych uprawnień"])
+        return self._start_auth(
+            context,
+            200,
+            method,
+            subject=subject,
+            permissions=permissions,
+            enrollment=enrollment_data(certificate.subject),
+        )
 
-    def _start_auth(self, nip, code, method):
+    def _start_auth(
+        self, nip, code, method, *, subject=None, permissions=frozenset(), token=None, enrollment=None, details=()
+    ):
+        """Start an authentication that ends with status ``code``; on success the session it opens acts for
+        ``subject`` (type, value) in context ``nip`` with ``permissions``, signed in with KSeF token ``token`` (its
+        reference) or a certificate (``enrollment``: the data a certificate request must carry)."""
         reference = self._reference("AU")
-        token, valid_until = self._jwt("operation", nip, timedelta(minutes=45))
+        operation_token, valid_until = self._jwt("operation", nip, timedelta(minutes=45))
         self.auth_operations[reference] = {
-            "token": token,
+            "reference": reference,
+            "token": operation_token,
             "nip": nip,
             "code": code,
+            "details": list(details),
             "ready_at": self.clock() + self.auth_delay,
             "method": method,
             "redeemed": False,
             "started": self.clock(),
+            "session": {
+                "nip": nip,
+                "subject": subject,
+                "permissions": frozenset(permissions),
+                "token": token,
+                "enrollment_data": enrollment,
+                "auth": reference,
+            },
         }
         answer = {
             "referenceNumber": reference,
-            "authenticationToken": {"token": token, "validUntil": format_datetime(valid_until)},
+            "authenticationToken": {"token": operation_token, "validUntil": format_datetime(valid_until)},
         }
         return Response.json(answer, status=202)
 
@@ -542,24 +595,25 @@ class KsefSimulator(SimServer):
         operation = self.auth_operations.get(request.params["ref"])
         if operation is None or operation is not self._operation(request):
             return self._unauthorized()
+        return Response.json(self._auth_item(operation))
+
+    def _auth_item(self, operation):
+        """What KSeF says of an authentication: its method, status and tokens."""
         code = operation["code"] if self.clock() >= operation["ready_at"] else 100
-        descriptions = {
-            100: "Uwierzytelnianie w toku",
-            200: "Uwierzytelnianie zakończone sukcesem",
-            415: "Brak uprawnień",
-            450: "Nieprawidłowy token",
+        if operation.get("ended"):
+            code = 425
+        status = {"code": code, "description": AUTH_DESCRIPTIONS.get(code, "")}
+        if code != 100 and operation["details"]:
+            status["details"] = operation["details"]
+        return {
+            "startDate": format_datetime(operation["started"]),
+            "authenticationMethod": operation["method"],
+            "authenticationMethodInfo": dict(
+                zip(("category", "code", "displayName"), AUTH_METHODS[operation["method"]], strict=True)
+            ),
+            "status": status,
+            "isTokenRedeemed": operation["redeemed"],
         }
-        return Response.json(
-            {
-                "startDate": format_datetime(operation["started"]),
-                "authenticationMethod": operation["method"],
-                "authenticationMethodInfo": dict(
-                    zip(("category", "code", "displayName"), AUTH_METHODS[operation["method"]], strict=True)
-                ),
-                "status": {"code": code, "description": descriptions.get(code, "")},
-                "isTokenRedeemed": operation["redeemed"],
-            }
-        )
 
     def _redeem(self, request):
         operation = self._operation(request)
@@ -570,8 +624,8 @@ class KsefSimulator(SimServer):
         operation["redeemed"] = True
         access, access_until = self._jwt("access", operation["nip"], self.access_lifetime)
         refresh, refresh_until = self._jwt("refresh", operation["nip"], self.refresh_lifetime)
-        self.access_tokens[access] = {"nip": operation["nip"], "expires": access_until}
-        self.refresh_tokens[refresh] = {"nip": operation["nip"], "expires": refresh_until}
+        self.access_tokens[access] = {**operation["session"], "expires": access_until}
+        self.refresh_tokens[refresh] = {**operation["session"], "expires": refresh_until}
         return Response.json(
             {
                 "accessToken": {"token": access, "validUntil": format_datetime(access_until)},
@@ -584,7 +638,7 @@ class KsefSimulator(SimServer):
         if not record or record["expires"] <= self.clock():
             return self._unauthorized()
         access, access_until = self._jwt("access", record["nip"], self.access_lifetime)
-        self.access_tokens[access] = {"nip": record["nip"], "expires": access_until}
+        self.access_tokens[access] = {**record, "expires": access_until}
         return Response.json({"accessToken": {"token": access, "validUntil": format_datetime(access_until)}})
 
     # -- sessions ---------------------------------------------------------------------------------------------
@@ -605,9 +659,10 @@ class KsefSimulator(SimServer):
             return None, None
         return SessionKey(aes, iv), None
 
-    def _keyed_request(self, request):
-        """The caller's NIP, the JSON body and the session key it carries, or the answer refusing the request."""
-        nip, denied = self._context(request)
+    def _keyed_request(self, request, needs):
+        """The caller's NIP, the JSON body and the session key it carries, or the answer refusing the request
+        (also when the session lacks the permission ``needs``)."""
+        nip, denied = self._context(request, needs)
         if denied:
             return None, None, None, denied
         body = request.json() or {}
@@ -615,7 +670,7 @@ class KsefSimulator(SimServer):
         return nip, body, key, error
 
     def _open_online(self, request):
-        nip, body, key, refusal = self._keyed_request(request)
+        nip, body, key, refusal = self._keyed_request(request, "InvoiceWrite")
         if refusal:
             return refusal
         session = self._new_session("SO", "Online", nip, key, body)
@@ -920,7 +975,7 @@ class KsefSimulator(SimServer):
 
     # -- batch ------------------------------------------------------------------------------------------------
     def _open_batch(self, request):
-        nip, body, key, refusal = self._keyed_request(request)
+        nip, body, key, refusal = self._keyed_request(request, "InvoiceWrite")
         if refusal:
             return refusal
         batch_file = body.get("batchFile") or {}
@@ -1050,7 +1105,7 @@ class KsefSimulator(SimServer):
         return metadata
 
     def _query_metadata(self, request):
-        nip, denied = self._context(request)
+        nip, denied = self._context(request, "InvoiceRead")
         if denied:
             return denied
         descending = request.arg("sortOrder", "Asc") == "Desc"
@@ -1073,7 +1128,7 @@ class KsefSimulator(SimServer):
         return Response.json(answer)
 
     def _start_export(self, request):
-        nip, body, key, refusal = self._keyed_request(request)
+        nip, body, key, refusal = self._keyed_request(request, "InvoiceRead")
         if refusal:
             return refusal
         filters = body.get("filters") or {}
@@ -1160,7 +1215,7 @@ class KsefSimulator(SimServer):
         return Response(200, content, content_type, headers={"x-ms-meta-hash": sha256_b64(content)})
 
     def _download_invoice(self, request):
-        nip, denied = self._context(request)
+        nip, denied = self._context(request, "InvoiceRead")
         if denied:
             return denied
         invoice = next((i for i in self.accepted() if i.ksef_number == request.params["ksef"]), None)
@@ -1177,15 +1232,6 @@ class KsefSimulator(SimServer):
 def _nip_of(context):
     """The NIP of a context identifier: itself, or the part before the dash of InternalId / NipVatUe."""
     return context.split("-")[0]
-
-
-def _header(request, name):
-    return next((value for key, value in request.headers.items() if key.lower() == name), None)
-
-
-def _bearer(request):
-    value = _header(request, "authorization") or ""
-    return value[7:] if value.lower().startswith("bearer ") else None
 
 
 _INVOICE_DESCRIPTIONS = {

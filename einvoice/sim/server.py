@@ -106,6 +106,17 @@ class Fault:
     times: int = 1
 
 
+def header(request, name):
+    """The value of the request header ``name`` (lower case), whatever case the client wrote it in."""
+    return next((value for key, value in request.headers.items() if key.lower() == name), None)
+
+
+def bearer(request):
+    """The token of an ``Authorization: Bearer`` header, or None."""
+    value = header(request, "authorization") or ""
+    return value[7:] if value.lower().startswith("bearer ") else None
+
+
 class Observers:
     """Callables ``(server, request, response)`` told of every answer a simulator gives (not of injected faults),
     after it was sent, so watching never delays an answer. The tests hold each exchange against the platform's
