@@ -75,7 +75,12 @@ KSEF_API = Artefact(
     "EINVOICE_KSEF_API",
     "rules/ksef-api",
 )
-ALL = (KSEF_API, CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
+ANAF_API = Artefact(
+    "ANAF's published swagger pages of the e-Factura services",
+    "EINVOICE_ANAF_API",
+    "rules/anaf-api",
+)
+ALL = (KSEF_API, ANAF_API, CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
 
 
 @functools.cache

@@ -116,6 +116,7 @@ class AnafSimulator(SimServer):
     """
 
     name = "ANAF"
+    contract = "anaf"  # the tests hold its exchanges against ANAF's published swagger pages
     poll_interval = 0.05  # tests start one simulator each: stopping it must be quick
 
     def __init__(
