@@ -1,9 +1,10 @@
 """FA(3): the structured invoice of KSeF (schema 1-0E), written from and read into the neutral invoice.
 
 :func:`write` makes the bytes to send: UTF-8 without BOM, elements in schema order, no character KSeF refuses,
-every marker (P_16..P_23, PMarzy, P_12 codes, rate groups) derived from the invoice. It refuses an invoice our
-checks find wrong, since KSeF checks the structure but not the arithmetic and the document it accepts is the
-legal invoice. :func:`read` turns a received FA(3) into the neutral model for the purchase import.
+every marker (P_16..P_23, PMarzy, P_12 codes, rate groups) derived from the invoice. It refuses our own invoice
+when the schema or KSeF would, or the law certainly would (KSeF checks the structure but not the arithmetic and the
+document it accepts is the legal invoice); written again from a received one, only what KSeF would refuse stops it.
+:func:`read` turns a received FA(3) into the neutral model for the purchase import.
 
 How the neutral model maps onto FA(3):
 
@@ -139,9 +140,11 @@ class Fa3Error(EInvoiceError):
         self.findings = list(findings)
 
 
-def write(invoice):
-    """The FA(3) bytes of ``invoice``; :class:`Fa3Error` when our checks find a fatal problem."""
-    wrong = [finding for finding in checks.check(invoice) if finding.fatal]
+def write(invoice, outgoing=True):
+    """The FA(3) bytes of ``invoice``; :class:`Fa3Error` when our checks find a fatal problem. ``outgoing``: the
+    invoice is ours to issue, and what the law certainly forbids stops it too; False to write again what was
+    received (a conversion), which only what KSeF would refuse stops."""
+    wrong = [finding for finding in checks.check(invoice, outgoing) if finding.fatal]
     if wrong:
         raise Fa3Error(_("The invoice has errors; it was not written as FA(3)."), wrong)
     writer = _Writer(invoice)
@@ -206,8 +209,8 @@ class _Writer:
         self.header(root)
         self.seller(root)
         self.buyer(root)
-        for third in self.pl.third_parties:
-            self.third_party(root, third)
+        for index, third in enumerate(self.pl.third_parties, 1):
+            self.third_party(root, third, f"Podmiot3[{index}]")
         self.invoice_part(root)
         self.footer(root)
         return root
@@ -223,7 +226,8 @@ class _Writer:
 
     # -- parties -------------------------------------------------------------------------------------------------
 
-    def address(self, parent, address, tag="Adres"):
+    def address(self, parent, address, tag="Adres", party_place=None):
+        """``party_place``: "Podmiot1", "Podmiot2" or "Podmiot3[n]", whose address may have a GLN."""
         if address is None:
             return
         first, second = address_lines(address)
@@ -231,6 +235,7 @@ class _Writer:
         self.sub(element, "KodKraju", address.country_code)
         self.sub(element, "AdresL1", first)
         self.opt(element, "AdresL2", second)
+        self.opt(element, "GLN", dict(self.pl.address_gln).get(party_place))
 
     def contact(self, parent, party):
         contact = party.contact
@@ -271,7 +276,7 @@ class _Writer:
         identification = self.sub(element, "DaneIdentyfikacyjne")
         self.sub(identification, "NIP", bare_nip(seller.vat_id) or bare_nip(seller.tax_registration_id))
         self.sub(identification, "Nazwa", seller.name)
-        self.address(element, seller.address)
+        self.address(element, seller.address, party_place="Podmiot1")
         self.contact(element, seller)
         self.opt(element, "StatusInfoPodatnika", self.pl.seller_status)
 
@@ -279,18 +284,18 @@ class _Writer:
         buyer = self.invoice.buyer
         element = self.sub(root, "Podmiot2")
         self.identification(element, buyer)
-        self.address(element, buyer.address)
+        self.address(element, buyer.address, party_place="Podmiot2")
         self.contact(element, buyer)
         self.opt(element, "NrKlienta", self.pl.buyer_customer_number)
         self.opt(element, "IDNabywcy", self.pl.buyer_key)
         self.flag(element, "JST", self.pl.jst)
         self.flag(element, "GV", self.pl.gv)
 
-    def third_party(self, root, third):
+    def third_party(self, root, third, place):
         element = self.sub(root, "Podmiot3")
         self.opt(element, "IDNabywcy", third.buyer_key)
         self.identification(element, third.party, third.internal_id)
-        self.address(element, third.party.address)
+        self.address(element, third.party.address, party_place=place)
         self.contact(element, third.party)
         if third.role is not None:
             self.sub(element, "Rola", third.role)
@@ -459,7 +464,9 @@ class _Writer:
         self.opt(element, "KwotaAkcyzy", extension.excise_amount)
         self.opt(element, "GTU", extension.gtu)
         self.opt(element, "Procedura", extension.procedure)
-        if self.foreign_currency and standard_rate(code) is not None:
+        if extension.exchange_rate is not None:
+            self.sub(element, "KursWaluty", amount_text(extension.exchange_rate))
+        elif self.foreign_currency and standard_rate(code) is not None:
             self.opt(element, "KursWaluty", self.pl.exchange_rate)
         if extension.before:
             self.sub(element, "StanPrzed", "1")
@@ -838,9 +845,9 @@ class _Reader:
         )
         buyer = self.party(buyer_node)
         abroad = buyer_abroad(Invoice(buyer=buyer))
-        lines = tuple(self.line(node, margin_scheme, abroad) for node in self.findall(fa, "FaWiersz"))
-        groups = self.groups(fa, lines)
         exchange_rate = self.exchange_rate(fa, kind)
+        lines = tuple(self.line(node, margin_scheme, abroad, exchange_rate) for node in self.findall(fa, "FaWiersz"))
+        groups = self.groups(fa, lines)
         currency = self.text(fa, "KodWaluty")
         pl = PlInvoice(
             kind=kind,
@@ -895,6 +902,15 @@ class _Reader:
             seller_status=self.integer(seller_node, "StatusInfoPodatnika"),
             buyer_customer_number=self.text(buyer_node, "NrKlienta"),
             buyer_key=self.text(buyer_node, "IDNabywcy"),
+            address_gln=tuple(
+                (place, self.text(node, "Adres/GLN"))
+                for place, node in (
+                    ("Podmiot1", seller_node),
+                    ("Podmiot2", buyer_node),
+                    *((f"Podmiot3[{index}]", node) for index, node in enumerate(self.findall(root, "Podmiot3"), 1)),
+                )
+                if self.text(node, "Adres/GLN")
+            ),
             receipt_invoice=self.text(fa, "FP") == "1",
             related_parties=self.text(fa, "TP") == "1",
             additional_info=tuple(
@@ -1000,7 +1016,8 @@ class _Reader:
                 declared.append((group, value))
         return tuple(declared)
 
-    def line(self, node, margin_scheme, abroad):
+    def line(self, node, margin_scheme, abroad, exchange_rate):
+        """One FaWiersz; ``exchange_rate``: the invoice's, which the line's KursWaluty need not repeat."""
         # one pass over the row's children: a row has many optional fields and invoices have thousands of rows
         written = {etree.QName(child).localname: child.text or "" for child in node if isinstance(child.tag, str)}
         fields = {name: " ".join(text.split()) for name, text in written.items() if text.strip()}
@@ -1025,7 +1042,7 @@ class _Reader:
         # the line keeps its code only where category and rate do not give it back
         derived = category_code(category, rate if rate is not None else zero_rate, abroad)
         override = code if code is not None and code != derived else None
-        quantity, net = number("P_8B"), number("P_11")
+        quantity, net, line_rate = number("P_8B"), number("P_11"), number("KursWaluty")
         extension = PlLine(
             rate_code=override,
             gtu=get("GTU"),
@@ -1040,6 +1057,7 @@ class _Reader:
             tax_amount=number("P_11Vat"),
             annex_15=get("P_12_Zal_15") == "1",
             excise_amount=number("KwotaAkcyzy"),
+            exchange_rate=line_rate if line_rate != exchange_rate else None,
             before=before,
         )
         return Line(
