@@ -212,6 +212,20 @@ def margin_travel_agency():
     )
 
 
+def _margin_scenario(name, scheme):
+    def make():
+        margin = pl_line(1, PlLine(rate_code=MARGIN), quantity="1", price="8000", category="E", rate="0")
+        return build([margin, line(2)], pl=PlInvoice(margin_scheme=scheme))
+
+    make.__name__ = name
+    scenario(make)
+
+
+# with a line taxed as usual beside the margin line
+_margin_scenario("margin_works_of_art", "P_PMarzy_3_2")
+_margin_scenario("margin_collectors_items_and_antiques", "P_PMarzy_3_3")
+
+
 @scenario
 def split_payment_with_annex_15():
     return build(
@@ -532,6 +546,20 @@ def simplified_invoice_with_only_its_total():
         vat_breakdown=(),
         totals=Totals(tax_exclusive=D(0), tax_inclusive=total, payable=total, tax_total=D(0)),
     )
+
+
+ATTACHMENT = (
+    b'<Zalacznik xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"><BlokDanych>'
+    b"<MetaDane><ZKlucz>Miejsce poboru energii</ZKlucz><ZWartosc>ul. Polna 1, 00-001 Warszawa</ZWartosc></MetaDane>"
+    b"<MetaDane><ZKlucz>Grupa taryfowa</ZKlucz><ZWartosc>G11</ZWartosc></MetaDane>"
+    b"</BlokDanych></Zalacznik>"
+)
+
+
+@scenario
+def attachment_with_data_blocks():
+    """Zalacznik, as the Ministry's examples 24 and 25: carried as it is in the Polish extension."""
+    return build(pl=PlInvoice(attachment=ATTACHMENT))
 
 
 # -- payment, terms, texts ---------------------------------------------------------------------------------------

@@ -285,6 +285,14 @@ def test_a_document_missing_any_one_element_is_reported_not_crashed_on(example):
             }
 
 
+def test_writer_refuses_characters_ksef_refuses_in_the_attachment():
+    invoice = SCENARIOS["attachment_with_data_blocks"]()
+    broken = with_pl(invoice, attachment=invoice.extensions["pl"].attachment.replace(b"G11", "G\u008611".encode()))
+    with pytest.raises(fa3.Fa3Error) as refused:
+        fa3.write(broken)
+    assert [(finding.rule, finding.location) for finding in refused.value.findings] == [("PL-CHARS", "Zalacznik")]
+
+
 def test_document_kind_unknown_is_reported():
     assert "PL-KIND" in rules_of(edited(fa3.write(build()), "RodzajFaktury", "XYZ"))
 

@@ -21,6 +21,7 @@ How the neutral model maps onto FA(3):
 
 import functools
 import re
+from copy import deepcopy as copy_element
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -128,7 +129,6 @@ NOT_CARRIED = (
     "IPKSeF",
     "KursUmowny",
     "PodmiotPosredniczacy",
-    "Zalacznik",
 )
 
 
@@ -213,6 +213,8 @@ class _Writer:
             self.third_party(root, third, f"Podmiot3[{index}]")
         self.invoice_part(root)
         self.footer(root)
+        if self.pl.attachment:
+            self.attachment(root, self.pl.attachment)
         return root
 
     def header(self, root):
@@ -611,6 +613,16 @@ class _Writer:
             if line.before:
                 self.sub(row, "StanPrzedZ", "1")
 
+    def attachment(self, root, data):
+        element = parse_xml(data, what=_("FA(3) attachment"))
+        if element.tag != _q("Zalacznik"):
+            raise Fa3Error(_("The attachment must be an FA(3) Zalacznik element."))
+        for text in element.itertext():
+            if REFUSED_CHARACTERS.search(text):
+                self.refused.append(Finding("PL-CHARS", _("The text contains a character KSeF refuses."), "Zalacznik"))
+                break
+        root.append(element)
+
     def footer(self, root):
         notes, registries = self.invoice.notes, self.pl.registries
         if not (notes or registries):
@@ -937,6 +949,7 @@ class _Reader:
             ),
             generated_at=self.value(root, "Naglowek/DataWytworzeniaFa", parse_datetime, MOMENT),
             system_info=self.text(root, "Naglowek/SystemInfo"),
+            attachment=self.attachment(self.find(root, "Zalacznik")),
         )
         self_billed = self.text(annotations, "P_17") == "1"
         type_code = (
@@ -1097,6 +1110,15 @@ class _Reader:
             advance_before=self.decimal(fa, "P_15ZK"),
             exchange_rate_before=self.decimal(fa, "KursWalutyZK"),
         )
+
+    @staticmethod
+    def attachment(node):
+        """Zalacznik as its own document, without the namespaces it does not use."""
+        if node is None:
+            return None
+        copy = copy_element(node)
+        etree.cleanup_namespaces(copy)
+        return etree.tostring(copy, encoding="UTF-8", with_tail=False)
 
     def order(self, node):
         if node is None:

@@ -257,6 +257,9 @@ class PlInvoice:
     transports: tuple[Transport, ...] = ()
     registries: tuple[Registry, ...] = ()  # Stopka/Rejestry
     generated_at: datetime | None = None  # DataWytworzeniaFa; None: when written
+    # Zalacznik: the invoice's attachment (data blocks of key-value pairs, texts and tables) as its XML bytes in the
+    # FA(3) namespace, carried as it is: the neutral model has no place for it
+    attachment: bytes | None = None
     system_info: str | None = None  # SystemInfo: the program that made the invoice
 
 
