@@ -236,7 +236,8 @@ class Agreement:
     only_oracle_refuses: int = 0
     warnings_on_accepted: int = 0  # cases the oracle accepts on which we only warn
     stricter: list = field(default_factory=list)  # (case, our fatal findings): we refuse what the oracle accepts
-    conversion_refused: list = field(default_factory=list)  # (case, why): a document the oracle accepts not converted
+    # (case, why): a document the oracle accepts not converted, or converted into what the schema refuses
+    conversion_refused: list = field(default_factory=list)
     warning_rules: Counter = field(default_factory=Counter)
 
     @property
@@ -253,14 +254,17 @@ def ours(data):
     return [str(item) for item in findings if item.fatal], [item.rule for item in findings if not item.fatal]
 
 
-def converted(data):
-    """Why a received document cannot be written again as FA(3) (a conversion); None when it can."""
+def converted(data, schema):
+    """Why a received document cannot be written again as FA(3) (a conversion), or why what is written is not valid
+    FA(3); None when it can and is."""
     try:
-        fa3.write(fa3.read(data).invoice, outgoing=False)
+        written = fa3.write(fa3.read(data).invoice, outgoing=False)
     except fa3.EInvoiceError as error:
         return str(error) + " " + "; ".join(str(item) for item in getattr(error, "findings", ()))
     except Exception as error:  # a crash of the writer is a finding of this comparison
         return f"{type(error).__name__}: {error}"
+    if not schema.validate(etree.fromstring(written)):
+        return f"written FA(3) not valid: {schema.error_log[0].message}"
     return None
 
 
@@ -282,7 +286,7 @@ def run(documents=None, per_document=MUTATIONS_PER_DOCUMENT, seed=SEED, schema_f
             result.both_accept += 1
             result.warnings_on_accepted += bool(warnings)
             result.warning_rules.update(set(warnings))
-            why = converted(data)
+            why = converted(data, schema)
             if why:
                 result.conversion_refused.append((name, why))
     return result

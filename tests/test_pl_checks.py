@@ -357,8 +357,15 @@ def test_what_the_law_forbids_stops_our_own_invoice_only(name):
     assert received <= outgoing
     # a received invoice is refused only for what the schema or KSeF itself refuses
     assert received <= {"PL-NIP", "PL-LEN", "PL-EMAIL", "PL-NRB", "PL-DEC", "PL-ROLE", "PL-NOTES", "PL-KIND"} | {
+        "PL-REQ-01",
+        "PL-REQ-02",
+        "PL-REQ-03",
+        "PL-REQ-04",
+        "PL-REQ-05",
         "PL-KOR-03",
+        "PL-KOR-04",
         "PL-KOR-05",
+        "PL-KOR-06",
         "PL-ROZ-01",
     }
 
@@ -411,3 +418,16 @@ def test_an_advance_correction_stating_its_order_value_net_is_only_a_warning():
     findings = fa3.check_document(net)
     assert {finding.rule for finding in findings} == {"PL-ZAL-02"} and not fatal_rules(findings)
     assert fa_values(fa3.write(fa3.read(net).invoice, outgoing=False), "WartoscZamowienia") == ["11000.00"]
+
+
+def test_a_text_of_blanks_the_schema_allows_is_kept_and_written_again():
+    blank = edited(fa3.write(build()), "P_2", " ")
+    assert not fatal_rules(fa3.check_document(blank))
+    assert fa_values(fa3.write(fa3.read(blank).invoice, outgoing=False), "P_2") == [" "]
+
+
+def test_an_attachment_that_is_not_a_zalacznik_is_refused():
+    invoice = SCENARIOS["attachment_with_data_blocks"]()
+    wrong = with_pl(invoice, attachment=f'<Stopka xmlns="{fa3.NS}"/>'.encode())
+    with pytest.raises(fa3.Fa3Error):
+        fa3.write(wrong)

@@ -132,20 +132,20 @@ def nip_checksums(invoice, facts):
 def required_parts(invoice, facts):
     seller, buyer = invoice.seller, invoice.buyer
     if not seller or not (bare_nip(seller.vat_id) or bare_nip(seller.tax_registration_id)):
-        yield finding("PL-REQ-01", _("The seller needs a Polish NIP."), "Podmiot1/NIP", LAW)
+        yield finding("PL-REQ-01", _("The seller needs a Polish NIP."), "Podmiot1/NIP")
     if not seller or not seller.name:
-        yield finding("PL-REQ-02", _("The seller needs a name."), "Podmiot1/Nazwa", LAW)
+        yield finding("PL-REQ-02", _("The seller needs a name."), "Podmiot1/Nazwa")
     if not seller or not seller.address or not seller.address.country_code or not _has_address_line(seller.address):
-        yield finding("PL-REQ-02", _("The seller needs an address with its country code."), "Podmiot1/Adres", LAW)
+        yield finding("PL-REQ-02", _("The seller needs an address with its country code."), "Podmiot1/Adres")
     if buyer is None:
-        yield finding("PL-REQ-03", _("The invoice needs a buyer."), "Podmiot2", LAW)
+        yield finding("PL-REQ-03", _("The invoice needs a buyer."), "Podmiot2")
     elif buyer.address and (not buyer.address.country_code or not _has_address_line(buyer.address)):
-        yield finding("PL-REQ-03", _("The buyer's address needs its country code and a line."), "Podmiot2/Adres", LAW)
+        yield finding("PL-REQ-03", _("The buyer's address needs its country code and a line."), "Podmiot2/Adres")
     for location, value in (("P_2", invoice.number), ("P_1", invoice.issue_date), ("KodWaluty", invoice.currency)):
         if not value:
-            yield finding("PL-REQ-04", _("%(element)s is required.", element=location), location, LAW)
+            yield finding("PL-REQ-04", _("%(element)s is required.", element=location), location)
     if invoice.totals is None or invoice.totals.tax_inclusive is None:
-        yield finding("PL-REQ-04", _("%(element)s is required.", element="P_15"), "P_15", LAW)
+        yield finding("PL-REQ-04", _("%(element)s is required.", element="P_15"), "P_15")
 
 
 def _parts(invoice):
@@ -184,7 +184,7 @@ def _parts(invoice):
 def complete_parts(invoice, facts):
     for location, value in _parts(invoice):
         if value is None or value == "":
-            yield finding("PL-REQ-05", _("%(element)s is required.", element=location), location, LAW)
+            yield finding("PL-REQ-05", _("%(element)s is required.", element=location), location)
 
 
 def _has_address_line(address):
@@ -195,7 +195,7 @@ def _has_address_line(address):
 def third_party_roles(invoice, facts):
     for index, third in enumerate(pl_invoice(invoice).third_parties, 1):
         if third.role is None and not third.other_role:
-            yield finding("PL-ROLE", _("A third party needs its role."), f"Podmiot3[{index}]/Rola", LAW)
+            yield finding("PL-ROLE", _("A third party needs its role."), f"Podmiot3[{index}]/Rola")
         elif third.role is not None and third.role not in STANDARD_ROLES:
             yield finding(
                 "PL-ROLE", _("The role %(role)s is not an FA(3) role.", role=third.role), f"Podmiot3[{index}]/Rola"
@@ -620,7 +620,6 @@ def correction(invoice, facts):
                 "PL-KOR-04",
                 _("A corrected invoice needs its number and issue date."),
                 f"{where}/NrFaKorygowanej",
-                LAW,
             )
         elif invoice.issue_date and corrected.issue_date > invoice.issue_date:
             yield finding(
@@ -635,7 +634,6 @@ def correction(invoice, facts):
             "PL-KOR-06",
             _("The seller's data before the correction needs its NIP, name and address."),
             "Podmiot1K",
-            LAW,
         )
     if correction.effect is not None and correction.effect not in (1, 2, 3):
         yield finding("PL-KOR-05", _("The correction type must be 1, 2 or 3."), "TypKorekty")
@@ -706,7 +704,6 @@ def settlement_invoice(invoice, facts):
                 "PL-ROZ-01",
                 _("An advance invoice issued outside KSeF needs its number."),
                 f"FakturaZaliczkowa[{index}]",
-                LAW,
             )
 
 

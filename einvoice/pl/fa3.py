@@ -19,6 +19,7 @@ How the neutral model maps onto FA(3):
 - the notes are the footer texts (Stopka/Informacje).
 """
 
+import contextlib
 import functools
 import re
 from copy import deepcopy as copy_element
@@ -614,9 +615,9 @@ class _Writer:
                 self.sub(row, "StanPrzedZ", "1")
 
     def attachment(self, root, data):
-        element = parse_xml(data, what=_("FA(3) attachment"))
+        element = parse_xml(data, what=_("FA(3) invoice"))
         if element.tag != _q("Zalacznik"):
-            raise Fa3Error(_("The attachment must be an FA(3) Zalacznik element."))
+            raise Fa3Error(_("The invoice does not match the FA(3) schema or its rules."))
         for text in element.itertext():
             if REFUSED_CHARACTERS.search(text):
                 self.refused.append(Finding("PL-CHARS", _("The text contains a character KSeF refuses."), "Zalacznik"))
@@ -738,9 +739,11 @@ class _Reader:
 
     def text(self, node, path):
         element = self.find(node, path)
-        if element is None or element.text is None:
+        if element is None or not element.text:
             return None
-        return " ".join(element.text.split()) or None
+        # runs of white space are one blank; a text of blanks only is what the schema allows (TZnakowy needs one
+        # character) and is kept as it is, so that the invoice can be written again
+        return " ".join(element.text.split()) or element.text
 
     def value(self, node, path, parse, kind):
         return self.convert(self.text(node, path), path, parse, kind)
@@ -980,7 +983,9 @@ class _Reader:
             order_ref=self.text(fa, "WarunkiTransakcji/Zamowienia/NrZamowienia"),
             contract_ref=self.text(fa, "WarunkiTransakcji/Umowy/NrUmowy"),
             notes=tuple(
-                Note(node.text.strip()) for node in self.findall(root, "Stopka/Informacje/StopkaFaktury") if node.text
+                Note(node.text.strip() or node.text)
+                for node in self.findall(root, "Stopka/Informacje/StopkaFaktury")
+                if node.text
             ),
             delivery=Delivery(date=delivery_date) if delivery_date else None,
             period_start=self.date(fa, "OkresFa/P_6_Od"),
@@ -1012,7 +1017,10 @@ class _Reader:
     def exchange_rate(self, fa, kind):
         if kind in ADVANCE_KINDS:
             return self.decimal(fa, "KursWalutyZ")
-        rates = {self.decimal(node, "KursWaluty") for node in self.findall(fa, "FaWiersz")} - {None}
+        rates = set()
+        for node in self.findall(fa, "FaWiersz/KursWaluty"):
+            with contextlib.suppress(NumberError):  # reported with its line
+                rates.add(read_number(node.text or "", "FaWiersz/KursWaluty", TILOSCI))
         return rates.pop() if len(rates) == 1 else None
 
     def vat_in_pln(self, fa, groups, exchange_rate, currency):
