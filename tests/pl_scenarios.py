@@ -8,7 +8,19 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal as D
 
-from einvoice.model import Address, Contact, Delivery, Identifier, Invoice, Line, Note, Party, PaymentMeans
+from einvoice.model import (
+    Address,
+    Contact,
+    Delivery,
+    Identifier,
+    Invoice,
+    Line,
+    Note,
+    Party,
+    PaymentMeans,
+    Totals,
+    VatBreakdown,
+)
 from einvoice.pl.model import (
     EXEMPTION_ACT,
     EXEMPTION_DIRECTIVE,
@@ -144,6 +156,15 @@ def zero_rate_export():
     return build([line(1, category="G", rate="0")], buyer=EXPORT_BUYER)
 
 
+@scenario
+def zero_rates_domestic_intra_community_and_export_together():
+    """P_13_6_1, P_13_6_2 and P_13_6_3 in one invoice, with a taxed line."""
+    return build(
+        [line(1, category="Z", rate="0"), line(2, category="K", rate="0"), line(3, category="G", rate="0"), line(4)],
+        buyer=EU_BUYER,
+    )
+
+
 def _exempt(name, basis, text):
     def make():
         return build([line(1, category="E", rate="0"), line(2)], pl=PlInvoice(exemption_basis=(basis, text)))
@@ -189,6 +210,20 @@ def margin_travel_agency():
         [pl_line(1, PlLine(rate_code=MARGIN), quantity="1", price="4200", category="E", rate="0")],
         pl=PlInvoice(margin_scheme="P_PMarzy_2"),
     )
+
+
+def _margin_scenario(name, scheme):
+    def make():
+        margin = pl_line(1, PlLine(rate_code=MARGIN), quantity="1", price="8000", category="E", rate="0")
+        return build([margin, line(2)], pl=PlInvoice(margin_scheme=scheme))
+
+    make.__name__ = name
+    scenario(make)
+
+
+# with a line taxed as usual beside the margin line
+_margin_scenario("margin_works_of_art", "P_PMarzy_3_2")
+_margin_scenario("margin_collectors_items_and_antiques", "P_PMarzy_3_3")
 
 
 @scenario
@@ -246,9 +281,80 @@ def line_details():
     )
 
 
+def gross_line(number, quantity, gross_price, rate="23", **fields):
+    """A line priced with VAT, as Odoo holds a price-included tax: the unit price and the value with VAT (P_9B,
+    P_11A), and the net value the VAT is taken out of, rounded per line (art. 106e ust. 7 and 8)."""
+    quantity, gross_price = D(quantity), D(gross_price)
+    gross = (quantity * gross_price).quantize(D("0.01"))
+    net = (gross * 100 / (100 + D(rate))).quantize(D("0.01"))
+    extension = PlLine(gross_price=gross_price, gross_amount=gross)
+    return Line(
+        str(number),
+        quantity,
+        "szt.",
+        net,
+        item_name=f"Towar {number}",
+        vat_category="S",
+        vat_rate=D(rate),
+        extensions={"pl": extension},
+        **fields,
+    )
+
+
+@scenario
+def gross_priced_lines():
+    """Odoo's price-included taxes: every line priced with VAT; its VAT is the gross value less the net."""
+    lines = [gross_line(1, "3", "123.00"), gross_line(2, "1", "99.99", rate="8"), gross_line(3, "7", "0.99")]
+    tax = {}
+    for item in lines:
+        key = ("S", item.vat_rate)
+        tax[key] = tax.get(key, D(0)) + item.extensions["pl"].gross_amount - item.net_amount
+    return build(lines, tax_amounts=tax)
+
+
+@scenario
+def gross_only_lines():
+    """Lines that state only their value with VAT (P_11A, no P_11), as the Ministry's example 19: the rate group's
+    VAT is taken out of its gross sum, and its net is what is left."""
+    gross = {"23": D("1000.00"), "8": D("54.00")}
+    lines = (
+        replace(gross_line(1, "1", gross["23"]), net_amount=None),
+        replace(gross_line(2, "2", "27.00", rate="8"), net_amount=None),
+    )
+    breakdown = []
+    for rate, amount in gross.items():
+        tax = (amount * D(rate) / (100 + D(rate))).quantize(D("0.01"))
+        breakdown.append(VatBreakdown("S", D(rate), amount - tax, tax))
+    total = sum(gross.values(), D(0))
+    return replace(
+        build(),
+        lines=lines,
+        vat_breakdown=tuple(breakdown),
+        totals=Totals(
+            tax_exclusive=sum((vat.taxable_amount for vat in breakdown), D(0)),
+            tax_inclusive=total,
+            payable=total,
+            tax_total=sum((vat.tax_amount for vat in breakdown), D(0)),
+        ),
+    )
+
+
 @scenario
 def foreign_currency_with_exchange_rate():
     return build([line(1, price="250.00"), line(2, rate="8")], currency="EUR", pl=PlInvoice(exchange_rate=D("4.2537")))
+
+
+@scenario
+def foreign_currency_with_a_rate_per_line():
+    """Lines supplied on different days, each at its day's exchange rate (KursWaluty), as the Ministry's example
+    21; the VAT in PLN is then stated (P_14_1W), not derived."""
+    lines = [
+        pl_line(number, PlLine(exchange_rate=D(rate), supply_date=date(2026, 11, day)), price="1000.00")
+        for number, (rate, day) in enumerate((("4.4080", 3), ("4.5005", 10), ("4.3250", 17)), 1)
+    ]
+    return build(
+        lines, currency="EUR", pl=PlInvoice(vat_in_pln=(("1", D("6087.41")),))
+    )  # 460 EUR x (4.4080 + 4.5005 + 4.3250)
 
 
 @scenario
@@ -281,7 +387,9 @@ def third_parties_with_roles():
                 ThirdParty(BUYER, ROLE_RECIPIENT),
                 ThirdParty(CONSUMER, ROLE_ADDITIONAL_BUYER, share=D("50")),
                 ThirdParty(other, other_role="agent rozliczeniowy"),
-            )
+            ),
+            # the neutral address has no GLN: the Polish extension holds it by party
+            address_gln=(("Podmiot1", "5901234123457"), ("Podmiot2", "5909876543210"), ("Podmiot3[1]", "59012341")),
         )
     )
 
@@ -424,6 +532,34 @@ def simplified_invoice():
         buyer=Party(vat_id="PL7740001454"),
         pl=PlInvoice(kind=UPR),
     )
+
+
+@scenario
+def simplified_invoice_with_only_its_total():
+    """A simplified invoice (art. 106e ust. 5 pkt 3) may name the goods and their rate and state only the total
+    due, as the Ministry's example 16."""
+    total = D("450.00")
+    lines = (Line("1", item_name="wiertarka Wiertex mk5", vat_category="S", vat_rate=D("23")),)
+    return replace(
+        build(buyer=Party(vat_id="PL7740001454"), pl=PlInvoice(kind=UPR)),
+        lines=lines,
+        vat_breakdown=(),
+        totals=Totals(tax_exclusive=D(0), tax_inclusive=total, payable=total, tax_total=D(0)),
+    )
+
+
+ATTACHMENT = (
+    b'<Zalacznik xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"><BlokDanych>'
+    b"<MetaDane><ZKlucz>Miejsce poboru energii</ZKlucz><ZWartosc>ul. Polna 1, 00-001 Warszawa</ZWartosc></MetaDane>"
+    b"<MetaDane><ZKlucz>Grupa taryfowa</ZKlucz><ZWartosc>G11</ZWartosc></MetaDane>"
+    b"</BlokDanych></Zalacznik>"
+)
+
+
+@scenario
+def attachment_with_data_blocks():
+    """Zalacznik, as the Ministry's examples 24 and 25: carried as it is in the Polish extension."""
+    return build(pl=PlInvoice(attachment=ATTACHMENT))
 
 
 # -- payment, terms, texts ---------------------------------------------------------------------------------------

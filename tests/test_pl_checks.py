@@ -89,7 +89,7 @@ BROKEN = {
         lambda: build([line(1, quantity="1", price="10.005", net="10.005")]),
         {"PL-DEC", "PL-P13"},
     ),
-    "rate FA(3) does not have": (lambda: build([line(1, rate="19")]), {"PL-RATE", "PL-P15"}),
+    "rate FA(3) does not have": (lambda: build([line(1, rate="19")]), {"PL-RATE"}),
     "line sum differs from the rate group": (
         lambda: replace(build(), lines=(line(1, price="90.00"),)),
         {"PL-P13"},
@@ -285,6 +285,14 @@ def test_a_document_missing_any_one_element_is_reported_not_crashed_on(example):
             }
 
 
+def test_writer_refuses_characters_ksef_refuses_in_the_attachment():
+    invoice = SCENARIOS["attachment_with_data_blocks"]()
+    broken = with_pl(invoice, attachment=invoice.extensions["pl"].attachment.replace(b"G11", "G\u008611".encode()))
+    with pytest.raises(fa3.Fa3Error) as refused:
+        fa3.write(broken)
+    assert [(finding.rule, finding.location) for finding in refused.value.findings] == [("PL-CHARS", "Zalacznik")]
+
+
 def test_document_kind_unknown_is_reported():
     assert "PL-KIND" in rules_of(edited(fa3.write(build()), "RodzajFaktury", "XYZ"))
 
@@ -322,3 +330,104 @@ def test_settlement_invoice_listing_the_whole_supply_keeps_its_reduced_groups():
         ["9840.00"],
         ["10000.00"],
     ]
+
+
+# -- how certain a finding is: received documents are refused only for what KSeF refuses --------------------------
+
+
+def fatal_rules(findings):
+    return {finding.rule for finding in findings if finding.fatal}
+
+
+def test_our_arithmetic_only_warns_on_a_received_document_and_stops_only_our_own_beyond_rounding():
+    wrong = edited(fa3.write(build()), "P_15", "999.99")
+    assert [(finding.rule, finding.fatal) for finding in fa3.check_document(wrong)] == [("PL-P15", False)]
+    received = fa3.read(wrong).invoice
+    assert fa_values(fa3.write(received, outgoing=False), "P_15") == ["999.99"]  # converted as it is
+    with pytest.raises(fa3.Fa3Error) as refused:
+        fa3.write(received)
+    assert fatal_rules(refused.value.findings) == {"PL-P15"}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_what_the_law_forbids_stops_our_own_invoice_only(name):
+    make, _expected = BROKEN[name]
+    received = fatal_rules(checks.check(make()))
+    outgoing = fatal_rules(checks.check(make(), outgoing=True))
+    assert received <= outgoing
+    # a received invoice is refused only for what the schema or KSeF itself refuses
+    assert received <= {"PL-NIP", "PL-LEN", "PL-EMAIL", "PL-NRB", "PL-DEC", "PL-ROLE", "PL-NOTES", "PL-KIND"} | {
+        "PL-REQ-01",
+        "PL-REQ-02",
+        "PL-REQ-03",
+        "PL-REQ-04",
+        "PL-REQ-05",
+        "PL-KOR-03",
+        "PL-KOR-04",
+        "PL-KOR-05",
+        "PL-KOR-06",
+        "PL-ROZ-01",
+    }
+
+
+def test_the_nip_of_a_party_before_the_correction_is_not_checked_by_ksef():
+    before = PartyBefore(replace(BUYER, vat_id="PL1234567890"))
+    invoice = korekta(buyers_before=(before,))
+    assert [(finding.rule, finding.fatal) for finding in checks.check(invoice, outgoing=True)] == [("PL-NIP", False)]
+
+
+def test_ksef_checks_the_nip_of_an_internal_id():
+    third = ThirdParty(Party(name="Oddział", address=SELLER.address), 8, internal_id="5260250275-00001")
+    invoice = build(pl=PlInvoice(jst=True, third_parties=(third,)))
+    assert [(finding.rule, finding.location, finding.fatal) for finding in checks.check(invoice)] == [
+        ("PL-NIP", "Podmiot3[1]/IDWew", True)
+    ]
+
+
+# -- the Ministry's legal kinds our checks refused: each as its example states it ----------------------------------
+
+
+def test_a_simplified_invoice_stating_only_its_total_is_accepted():
+    # FA_3_Przyklad_16: RodzajFaktury UPR, P_15 450, one FaWiersz with P_7 and P_12 only
+    xml = fa3.write(SCENARIOS["simplified_invoice_with_only_its_total"]())
+    assert [fa_values(xml, tag) for tag in ("P_13_1", "P_15", "P_11")] == [[], ["450.00"], []]
+    assert fa3.check_document(xml) == []
+
+
+def test_gross_priced_lines_make_their_rate_group_from_the_gross():
+    # Fa_3_Przyklad_19: P_9B/P_11A only; the Ministry shows P_13_1 813 and P_14_1 187 for 1000 gross at 23 %
+    xml = fa3.write(SCENARIOS["gross_only_lines"]())
+    assert fa3.check_document(xml) == []
+    as_the_ministry = edited(edited(edited(xml, "P_13_1", "813"), "P_14_1", "187"), "P_15", "1054")
+    assert not fatal_rules(fa3.check_document(as_the_ministry))
+    assert fa_values(fa3.write(fa3.read(as_the_ministry).invoice, outgoing=False), "P_13_1") == ["813.00"]
+
+
+def test_an_export_shown_in_another_zero_rate_group_is_only_a_warning():
+    # stacking-hq KSEF_06_EXP: a line "0 EX" summed in P_13_6_2; the schema and KSeF accept it
+    xml = fa3.write(SCENARIOS["zero_rate_export"]())
+    moved = xml.replace(b"<P_13_6_3>", b"<P_13_6_2>").replace(b"</P_13_6_3>", b"</P_13_6_2>")
+    findings = fa3.check_document(moved)
+    assert {finding.rule for finding in findings} == {"PL-P13"} and not fatal_rules(findings)
+
+
+def test_an_advance_correction_stating_its_order_value_net_is_only_a_warning():
+    # stacking-hq KSEF_07_KOR_ZAL_A: WartoscZamowienia is the order's net value, not with VAT
+    xml = fa3.write(SCENARIOS["advance_invoice_correction"]())
+    net = edited(xml, "WartoscZamowienia", "11000.00")
+    findings = fa3.check_document(net)
+    assert {finding.rule for finding in findings} == {"PL-ZAL-02"} and not fatal_rules(findings)
+    assert fa_values(fa3.write(fa3.read(net).invoice, outgoing=False), "WartoscZamowienia") == ["11000.00"]
+
+
+def test_a_text_of_blanks_the_schema_allows_is_kept_and_written_again():
+    blank = edited(fa3.write(build()), "P_2", " ")
+    assert not fatal_rules(fa3.check_document(blank))
+    assert fa_values(fa3.write(fa3.read(blank).invoice, outgoing=False), "P_2") == [" "]
+
+
+def test_an_attachment_that_is_not_a_zalacznik_is_refused():
+    invoice = SCENARIOS["attachment_with_data_blocks"]()
+    wrong = with_pl(invoice, attachment=f'<Stopka xmlns="{fa3.NS}"/>'.encode())
+    with pytest.raises(fa3.Fa3Error):
+        fa3.write(wrong)

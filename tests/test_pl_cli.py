@@ -43,7 +43,8 @@ def test_check_reports_every_problem(tmp_path, capsys):
     )
     assert run("check", path) == 1
     out = capsys.readouterr().out
-    assert "error: [PL-NIP]" in out and "error: [PL-P15]" in out and "2 errors, 0 warnings" in out
+    # KSeF checks the NIP, not the arithmetic: a received invoice's wrong total is a warning
+    assert "error: [PL-NIP]" in out and "warning: [PL-P15]" in out and "1 error, 1 warning" in out
 
 
 def test_check_of_something_that_is_not_xml_exits_2(tmp_path, capsys):
@@ -96,3 +97,11 @@ def test_convert_rewrites_a_ministry_example(tmp_path, capsys):
     target = tmp_path / "fa3.xml"
     assert run("convert", PL_SAMPLES.require("mf-fa3-examples", "FA_3_Przyklad_4.xml"), "-o", target) == 0
     assert fa_values(target.read_bytes(), "DoZaplaty") == ["63279.92"]
+
+
+def test_convert_writes_again_a_received_invoice_our_arithmetic_doubts(tmp_path, capsys):
+    source, target = tmp_path / "received.xml", tmp_path / "fa3.xml"
+    source.write_bytes(fa3.write(build()).replace(b"<P_15>246.00</P_15>", b"<P_15>250.00</P_15>"))
+    assert run("convert", source, "-o", target) == 0
+    assert fa_values(target.read_bytes(), "P_15") == ["250.00"]
+    assert "warning: [PL-P15]" in capsys.readouterr().out

@@ -2,10 +2,13 @@
 and what the VAT act requires of each kind of invoice.
 
 Rule ids are ours (PL-...), each reported with a short translatable text and the FA(3) element it is about; every
-problem is reported at once.
+problem is reported at once. Each finding has a level (STRUCTURE, LAW, ADVICE, below): a received invoice is refused
+only for what the schema or KSeF refuses; our own is stopped also for what the law certainly forbids; our arithmetic
+only ever warns, except a total due that is not the sum of its rate groups on our own invoice.
 """
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 from ..i18n import _
@@ -61,13 +64,25 @@ NOTE_LIMIT = 3  # Stopka/Informacje
 EMAIL = re.compile(r".+@.+")
 
 
-def check(invoice):
-    """Every finding of our FA(3) checks for ``invoice``."""
-    return RULES.run(invoice, None)
+# How certain a finding is that the invoice cannot stand as it is. KSeF checks the XML, the schema, uniqueness, the
+# issue date and NIP check digits, not the arithmetic (rules/ksef-api/faktury/weryfikacja-faktury.md), and the
+# invoice it accepts is the legal one: our checks must never refuse what the schema and KSeF accept.
+STRUCTURE = "structure"  # the schema or KSeF refuses it: fatal for every document
+LAW = "law"  # the VAT act (or the FA(3) rules of the Ministry) certainly forbids it: stops our own invoice only
+ADVICE = "advice"  # our own arithmetic and plausibility checks: always a warning
 
 
-def finding(rule_id, message, location, fatal=True):
-    return Finding(rule_id, message, location, fatal)
+def check(invoice, outgoing=False):
+    """Every finding of our FA(3) checks for ``invoice``. ``outgoing``: the invoice is ours, about to be issued, and
+    what the law certainly forbids is fatal too; a received invoice is refused only for what KSeF would refuse."""
+    fatal = {STRUCTURE, LAW} if outgoing else {STRUCTURE}
+    # while the rules run, a finding's ``fatal`` holds its level (see finding())
+    return [replace(item, fatal=item.fatal in fatal) for item in RULES.run(invoice, None)]
+
+
+def finding(rule_id, message, location, level=STRUCTURE):
+    """A finding of ``level`` (STRUCTURE, LAW or ADVICE); :func:`check` decides from it whether it is fatal."""
+    return Finding(rule_id, message, location, level)
 
 
 def decimals(value):
@@ -79,16 +94,18 @@ def decimals(value):
 
 
 def _identified_parties(invoice):
-    """(party, FA(3) location) of every party that FA(3) identifies by NIP when it has one."""
+    """(party, FA(3) location, level) of every party that FA(3) identifies by NIP when it has one. KSeF checks the
+    NIP of Podmiot1, Podmiot2 and Podmiot3 (weryfikacja-faktury.md, "Walidacja numeru NIP"), not the parties as a
+    corrected invoice named them."""
     pl = pl_invoice(invoice)
-    yield invoice.buyer, "Podmiot2/NIP"
+    yield invoice.buyer, "Podmiot2/NIP", STRUCTURE
     for index, third in enumerate(pl.third_parties, 1):
-        yield third.party, f"Podmiot3[{index}]/NIP"
+        yield third.party, f"Podmiot3[{index}]/NIP", STRUCTURE
     if pl.correction:
         if pl.correction.seller_before:
-            yield pl.correction.seller_before.party, "Podmiot1K/NIP"
+            yield pl.correction.seller_before.party, "Podmiot1K/NIP", ADVICE
         for index, before in enumerate(pl.correction.buyers_before, 1):
-            yield before.party, f"Podmiot2K[{index}]/NIP"
+            yield before.party, f"Podmiot2K[{index}]/NIP", ADVICE
 
 
 @rule("PL-NIP")
@@ -97,10 +114,18 @@ def nip_checksums(invoice, facts):
     seller_nip = bare_nip(seller.vat_id) or bare_nip(seller.tax_registration_id) if seller else None
     if seller_nip and not nip_is_valid(seller_nip):
         yield finding("PL-NIP", _("The NIP %(nip)s is not valid (check digit).", nip=seller_nip), "Podmiot1/NIP")
-    for party, location in _identified_parties(invoice):
+    for party, location, level in _identified_parties(invoice):
         nip = bare_nip(party.vat_id) if party else None
         if nip and not nip_is_valid(nip):
-            yield finding("PL-NIP", _("The NIP %(nip)s is not valid (check digit).", nip=nip), location)
+            yield finding("PL-NIP", _("The NIP %(nip)s is not valid (check digit).", nip=nip), location, level)
+    # KSeF also checks the NIP an internal id (IDWew, NIP-nnnnn) starts with ("Walidacja numeru NIP w
+    # identyfikatorze wewnętrznym")
+    for index, third in enumerate(pl_invoice(invoice).third_parties, 1):
+        nip = (third.internal_id or "")[:10]
+        if third.internal_id and not bare_nip(third.party.vat_id) and not nip_is_valid(nip):
+            yield finding(
+                "PL-NIP", _("The NIP %(nip)s is not valid (check digit).", nip=nip), f"Podmiot3[{index}]/IDWew"
+            )
 
 
 @rule("PL-REQ-01", "PL-REQ-02", "PL-REQ-03", "PL-REQ-04")
@@ -183,13 +208,17 @@ def jst_and_vat_group(invoice, facts):
     roles = {third.role for third in pl.third_parties}
     if pl.jst and ROLE_JST_RECIPIENT not in roles:
         yield finding(
-            "PL-JST", _("An invoice for a JST unit needs that unit as a third party with role 8."), "Podmiot2/JST"
+            "PL-JST",
+            _("An invoice for a JST unit needs that unit as a third party with role 8."),
+            "Podmiot2/JST",
+            LAW,
         )
     if pl.gv and ROLE_GV_RECIPIENT not in roles:
         yield finding(
             "PL-GV",
             _("An invoice for a VAT group member needs that member as a third party with role 10."),
             "Podmiot2/GV",
+            LAW,
         )
 
 
@@ -291,6 +320,7 @@ def _money_values(invoice):
             (extension.gross_price, "P_9B", 8),
             (line.price_discount, "P_10", 8),
             (line.quantity, "P_8B", 6),
+            (extension.exchange_rate, "KursWaluty", 6),
         ):
             yield value, f"{where}/{tag}", places
     for advance in pl.partial_advances:
@@ -324,7 +354,7 @@ def rate_codes(invoice, facts):
         extension = pl_line(line)
         where = f"FaWiersz {line.id or ''}/P_12".strip()
         if extension.rate_code and extension.rate_code not in RATE_OVERRIDES:
-            yield finding("PL-RATE", _("%(code)s cannot override a VAT rate.", code=extension.rate_code), where)
+            yield finding("PL-RATE", _("%(code)s cannot override a VAT rate.", code=extension.rate_code), where, LAW)
         elif line_amount(line) is not None and rate_code(line, abroad) is None:
             yield finding(
                 "PL-RATE",
@@ -334,12 +364,14 @@ def rate_codes(invoice, facts):
                     rate=line.vat_rate,
                 ),
                 where,
+                LAW,
             )
     if invoice.allowances_charges:
         yield finding(
             "PL-RATE",
             _("FA(3) has no document-level allowances or charges: give them as invoice lines."),
             "FaWiersz",
+            LAW,
         )
 
 
@@ -356,6 +388,10 @@ def _line_rounding_allowance(invoice, group):
 def _bucket_location(bucket):
     members = [group for group, name in BREAKDOWN_BUCKET.items() if name == bucket] or [bucket]
     return "/".join(f"P_13_{group}" for group in members)
+
+
+# -- arithmetic: KSeF does not check it, the law does not fix how each amount is rounded (art. 106e ust. 10, 11):
+# a difference is a warning for a received invoice, and stops our own only where the law is certain
 
 
 @rule("PL-P13")
@@ -382,6 +418,7 @@ def rate_group_amounts(invoice, facts):
                 "PL-P13",
                 _("The net amount of the rate group must be the sum of its lines: %(expected)s.", expected=expected),
                 _bucket_location(bucket),
+                ADVICE,
             )
 
 
@@ -400,6 +437,7 @@ def rate_group_vat(invoice, facts):
                 "PL-P14",
                 _("The VAT of the rate group must be %(expected)s.", expected=expected.quantize(CENT, context=WIDE)),
                 f"P_14_{group}",
+                ADVICE,
             )
 
 
@@ -409,16 +447,20 @@ def total_due(invoice, facts):
     if totals is None or totals.tax_inclusive is None:
         return
     groups = rate_groups(invoice)
+    if not groups:
+        return  # a simplified invoice (UPR) may state only its total (art. 106e ust. 5 pkt 3)
     expected = sum((net + (tax or ZERO) for net, tax in groups.values()), ZERO)
     difference = abs(totals.tax_inclusive - expected)
     if difference == 0:
         return
+    # P_15 is the total due, the rate groups' nets and VAT summed (art. 106e ust. 1 pkt 15): beyond rounding, our
+    # own invoice would state a wrong amount due; a received one may carry groups we do not hold (P_13_5)
     rounding_only = difference <= CENT * max(1, len(groups))
     yield finding(
         "PL-P15",
         _("The total due must be the sum of the net amounts and the VAT: %(expected)s.", expected=money_text(expected)),
         "P_15",
-        fatal=not rounding_only,
+        ADVICE if rounding_only else LAW,
     )
 
 
@@ -443,6 +485,7 @@ def foreign_currency(invoice, facts):
             "PL-FX-01",
             _("An invoice in a foreign currency needs the exchange rate to show its VAT in PLN."),
             "P_14_1W",
+            LAW,
         )
     if pl.exchange_rate is not None:
         for group, amount in declared.items():
@@ -453,6 +496,7 @@ def foreign_currency(invoice, facts):
                         "PL-FX-02",
                         _("The VAT in PLN must be the VAT times the exchange rate: %(expected)s.", expected=expected),
                         f"P_14_{group}W",
+                        ADVICE,
                     )
 
 
@@ -464,13 +508,13 @@ def exemption(invoice, facts):
     pl = pl_invoice(invoice)
     exempt = EXEMPT_GROUP in rate_groups(invoice)
     if exempt and not pl.exemption_basis:
-        yield finding("PL-P19", _("An exempt supply needs the legal basis of the exemption."), "P_19A")
+        yield finding("PL-P19", _("An exempt supply needs the legal basis of the exemption."), "P_19A", LAW)
     elif pl.exemption_basis and not exempt:
-        yield finding("PL-P19", _("An exemption basis is given but no line is exempt."), "P_19")
+        yield finding("PL-P19", _("An exemption basis is given but no line is exempt."), "P_19", ADVICE)
     elif pl.exemption_basis and (
         pl.exemption_basis[0] not in (EXEMPTION_ACT, EXEMPTION_DIRECTIVE, EXEMPTION_OTHER) or not pl.exemption_basis[1]
     ):
-        yield finding("PL-P19", _("The exemption basis must be P_19A, P_19B or P_19C with its text."), "P_19")
+        yield finding("PL-P19", _("The exemption basis must be P_19A, P_19B or P_19C with its text."), "P_19", LAW)
 
 
 @rule("PL-MARGIN")
@@ -480,11 +524,13 @@ def margin_scheme(invoice, facts):
         pl_line(line).rate_code == MARGIN for line in invoice.lines
     )
     if pl.margin_scheme and pl.margin_scheme not in MARGIN_SCHEMES:
-        yield finding("PL-MARGIN", _("%(scheme)s is not a margin scheme of FA(3).", scheme=pl.margin_scheme), "PMarzy")
+        yield finding(
+            "PL-MARGIN", _("%(scheme)s is not a margin scheme of FA(3).", scheme=pl.margin_scheme), "PMarzy", LAW
+        )
     if margin_lines and not pl.margin_scheme:
-        yield finding("PL-MARGIN", _("Margin-scheme lines need the kind of margin scheme."), "PMarzy")
+        yield finding("PL-MARGIN", _("Margin-scheme lines need the kind of margin scheme."), "PMarzy", LAW)
     elif pl.margin_scheme and not margin_lines:
-        yield finding("PL-MARGIN", _("The margin scheme is marked but no line is sold under it."), "PMarzy")
+        yield finding("PL-MARGIN", _("The margin scheme is marked but no line is sold under it."), "PMarzy", ADVICE)
 
 
 @rule("PL-MPP")
@@ -492,9 +538,7 @@ def split_payment(invoice, facts):
     pl, totals = pl_invoice(invoice), invoice.totals
     total = totals.tax_inclusive if totals else None
     if pl.split_payment and invoice.currency == PLN and total is not None and abs(total) <= SPLIT_PAYMENT_THRESHOLD:
-        yield finding(
-            "PL-MPP", _("Split payment is marked but the total does not exceed 15 000 PLN."), "P_18A", fatal=False
-        )
+        yield finding("PL-MPP", _("Split payment is marked but the total does not exceed 15 000 PLN."), "P_18A", ADVICE)
 
 
 @rule("PL-UPR")
@@ -508,17 +552,18 @@ def simplified_invoice(invoice, facts):
             "PL-UPR",
             _("A simplified invoice may not exceed %(limit)s %(currency)s.", limit=limit, currency=invoice.currency),
             "P_15",
+            LAW,
         )
 
 
 @rule("PL-P6")
 def supply_dates(invoice, facts):
     if invoice.period_start and invoice.period_end and invoice.period_start > invoice.period_end:
-        yield finding("PL-P6", _("The supply period must not end before it starts."), "OkresFa")
+        yield finding("PL-P6", _("The supply period must not end before it starts."), "OkresFa", ADVICE)
     if invoice.delivery and invoice.delivery.date and (invoice.period_start or invoice.period_end):
-        yield finding("PL-P6", _("Give either the supply date or the supply period, not both."), "P_6")
+        yield finding("PL-P6", _("Give either the supply date or the supply period, not both."), "P_6", ADVICE)
     if bool(invoice.period_start) != bool(invoice.period_end) and not (invoice.delivery and invoice.delivery.date):
-        yield finding("PL-P6", _("The supply period needs both its first and its last day."), "OkresFa")
+        yield finding("PL-P6", _("The supply period needs both its first and its last day."), "OkresFa", ADVICE)
 
 
 @rule("PL-NOTES")
@@ -542,6 +587,7 @@ def invoice_kind(invoice, facts):
             "PL-KIND",
             _("A credit note is written as a correction (KOR) of type 384 with negative differences."),
             "RodzajFaktury",
+            LAW,
         )
 
 
@@ -550,10 +596,14 @@ def correction(invoice, facts):
     pl = pl_invoice(invoice)
     correction = pl.correction
     if pl.kind in CORRECTION_KINDS and (correction is None or not correction.invoices):
-        yield finding("PL-KOR-01", _("A correction must name the invoice(s) it corrects."), "DaneFaKorygowanej")
+        # art. 106j ust. 2 pkt 3; the schema lets DaneFaKorygowanej out
+        yield finding("PL-KOR-01", _("A correction must name the invoice(s) it corrects."), "DaneFaKorygowanej", LAW)
     if pl.kind not in CORRECTION_KINDS and correction is not None:
         yield finding(
-            "PL-KOR-02", _("Correction data is only for corrections (KOR, KOR_ZAL, KOR_ROZ)."), "DaneFaKorygowanej"
+            "PL-KOR-02",
+            _("Correction data is only for corrections (KOR, KOR_ZAL, KOR_ROZ)."),
+            "DaneFaKorygowanej",
+            ADVICE,
         )
     if correction is None:
         return
@@ -567,13 +617,16 @@ def correction(invoice, facts):
             )
         if not corrected.number or corrected.issue_date is None:
             yield finding(
-                "PL-KOR-04", _("A corrected invoice needs its number and issue date."), f"{where}/NrFaKorygowanej"
+                "PL-KOR-04",
+                _("A corrected invoice needs its number and issue date."),
+                f"{where}/NrFaKorygowanej",
             )
         elif invoice.issue_date and corrected.issue_date > invoice.issue_date:
             yield finding(
                 "PL-KOR-04",
                 _("The corrected invoice cannot be issued after its correction."),
                 f"{where}/DataWystFaKorygowanej",
+                ADVICE,
             )
     seller_before = correction.seller_before.party if correction.seller_before else None
     if seller_before and not (bare_nip(seller_before.vat_id) and seller_before.name and seller_before.address):
@@ -585,7 +638,9 @@ def correction(invoice, facts):
     if correction.effect is not None and correction.effect not in (1, 2, 3):
         yield finding("PL-KOR-05", _("The correction type must be 1, 2 or 3."), "TypKorekty")
     if pl.kind == KOR_ZAL and correction.advance_before is None:
-        yield finding("PL-KOR-05", _("A correction of an advance invoice needs the amount paid before it."), "P_15ZK")
+        yield finding(
+            "PL-KOR-05", _("A correction of an advance invoice needs the amount paid before it."), "P_15ZK", LAW
+        )
 
 
 @rule("PL-ZAL-01", "PL-ZAL-02", "PL-ZAL-03", "PL-ZAL-04")
@@ -593,7 +648,10 @@ def advance_invoice(invoice, facts):
     pl = pl_invoice(invoice)
     if pl.kind in ADVANCE_KINDS:
         if pl.order is None or not pl.order.lines:
-            yield finding("PL-ZAL-01", _("An advance invoice needs the order or contract it is for."), "Zamowienie")
+            # art. 106f ust. 1 pkt 4
+            yield finding(
+                "PL-ZAL-01", _("An advance invoice needs the order or contract it is for."), "Zamowienie", LAW
+            )
         elif pl.order.value is not None:
             after = [line for line in pl.order.lines if not line.before]
             expected = sum(((line.net_amount or ZERO) + (line.tax_amount or ZERO) for line in after), ZERO)
@@ -602,10 +660,14 @@ def advance_invoice(invoice, facts):
                     "PL-ZAL-02",
                     _("The order value must be the sum of its lines with VAT: %(expected)s.", expected=expected),
                     "WartoscZamowienia",
+                    ADVICE,
                 )
         if invoice.currency not in (None, PLN) and pl.exchange_rate is None:
             yield finding(
-                "PL-ZAL-03", _("An advance invoice in a foreign currency needs its exchange rate."), "KursWalutyZ"
+                "PL-ZAL-03",
+                _("An advance invoice in a foreign currency needs its exchange rate."),
+                "KursWalutyZ",
+                LAW,
             )
     totals = invoice.totals
     complete = all(advance.amount is not None for advance in pl.partial_advances)
@@ -616,6 +678,7 @@ def advance_invoice(invoice, facts):
                 "PL-ZAL-04",
                 _("The advance payments must add up to the total due: %(received)s.", received=received),
                 "ZaliczkaCzesciowa",
+                ADVICE,
             )
 
 
@@ -624,7 +687,10 @@ def settlement_invoice(invoice, facts):
     pl = pl_invoice(invoice)
     if pl.kind == ROZ and not pl.advance_invoices:
         yield finding(
-            "PL-ROZ-01", _("A settlement invoice must name the advance invoices it settles."), "FakturaZaliczkowa"
+            "PL-ROZ-01",
+            _("A settlement invoice must name the advance invoices it settles."),
+            "FakturaZaliczkowa",
+            LAW,
         )
     for index, advance in enumerate(pl.advance_invoices, 1):
         if advance.ksef_number is not None and not KSEF_NUMBER.fullmatch(advance.ksef_number):
@@ -661,4 +727,5 @@ def settlement(invoice, facts):
             "PL-ROZL",
             _("After charges and deductions the amount left is %(amount)s.", amount=money_text(amount)),
             "Rozliczenie",
+            ADVICE,
         )

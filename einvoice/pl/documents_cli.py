@@ -72,9 +72,12 @@ def _validate(args):
 def _convert(args):
     data = args.file.read_bytes()
     root = parse_xml(data)
-    result = fa3.read(data) if etree.QName(root).namespace == fa3.NS else ciusro.read(data)
+    received_fa3 = etree.QName(root).namespace == fa3.NS
+    result = fa3.read(data) if received_fa3 else ciusro.read(data)
     try:
-        xml = fa3.write(_with_polish_kind(result.invoice))
+        # an FA(3) document is written again as it is: only what KSeF would refuse stops it; from UBL or CII a new
+        # FA(3) is made, and what the law certainly forbids stops it too
+        xml = fa3.write(_with_polish_kind(result.invoice), outgoing=not received_fa3)
     except fa3.Fa3Error as refused:
         print(f"{args.output}: {refused.translated(lang_of(args))}")
         return report(result.findings + refused.findings, lang_of(args))

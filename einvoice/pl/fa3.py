@@ -1,9 +1,10 @@
 """FA(3): the structured invoice of KSeF (schema 1-0E), written from and read into the neutral invoice.
 
 :func:`write` makes the bytes to send: UTF-8 without BOM, elements in schema order, no character KSeF refuses,
-every marker (P_16..P_23, PMarzy, P_12 codes, rate groups) derived from the invoice. It refuses an invoice our
-checks find wrong, since KSeF checks the structure but not the arithmetic and the document it accepts is the
-legal invoice. :func:`read` turns a received FA(3) into the neutral model for the purchase import.
+every marker (P_16..P_23, PMarzy, P_12 codes, rate groups) derived from the invoice. It refuses our own invoice
+when the schema or KSeF would, or the law certainly would (KSeF checks the structure but not the arithmetic and the
+document it accepts is the legal invoice); written again from a received one, only what KSeF would refuse stops it.
+:func:`read` turns a received FA(3) into the neutral model for the purchase import.
 
 How the neutral model maps onto FA(3):
 
@@ -18,8 +19,10 @@ How the neutral model maps onto FA(3):
 - the notes are the footer texts (Stopka/Informacje).
 """
 
+import contextlib
 import functools
 import re
+from copy import deepcopy as copy_element
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -127,7 +130,6 @@ NOT_CARRIED = (
     "IPKSeF",
     "KursUmowny",
     "PodmiotPosredniczacy",
-    "Zalacznik",
 )
 
 
@@ -139,9 +141,11 @@ class Fa3Error(EInvoiceError):
         self.findings = list(findings)
 
 
-def write(invoice):
-    """The FA(3) bytes of ``invoice``; :class:`Fa3Error` when our checks find a fatal problem."""
-    wrong = [finding for finding in checks.check(invoice) if finding.fatal]
+def write(invoice, outgoing=True):
+    """The FA(3) bytes of ``invoice``; :class:`Fa3Error` when our checks find a fatal problem. ``outgoing``: the
+    invoice is ours to issue, and what the law certainly forbids stops it too; False to write again what was
+    received (a conversion), which only what KSeF would refuse stops."""
+    wrong = [finding for finding in checks.check(invoice, outgoing) if finding.fatal]
     if wrong:
         raise Fa3Error(_("The invoice has errors; it was not written as FA(3)."), wrong)
     writer = _Writer(invoice)
@@ -206,10 +210,12 @@ class _Writer:
         self.header(root)
         self.seller(root)
         self.buyer(root)
-        for third in self.pl.third_parties:
-            self.third_party(root, third)
+        for index, third in enumerate(self.pl.third_parties, 1):
+            self.third_party(root, third, f"Podmiot3[{index}]")
         self.invoice_part(root)
         self.footer(root)
+        if self.pl.attachment:
+            self.attachment(root, self.pl.attachment)
         return root
 
     def header(self, root):
@@ -223,7 +229,8 @@ class _Writer:
 
     # -- parties -------------------------------------------------------------------------------------------------
 
-    def address(self, parent, address, tag="Adres"):
+    def address(self, parent, address, tag="Adres", party_place=None):
+        """``party_place``: "Podmiot1", "Podmiot2" or "Podmiot3[n]", whose address may have a GLN."""
         if address is None:
             return
         first, second = address_lines(address)
@@ -231,6 +238,7 @@ class _Writer:
         self.sub(element, "KodKraju", address.country_code)
         self.sub(element, "AdresL1", first)
         self.opt(element, "AdresL2", second)
+        self.opt(element, "GLN", dict(self.pl.address_gln).get(party_place))
 
     def contact(self, parent, party):
         contact = party.contact
@@ -271,7 +279,7 @@ class _Writer:
         identification = self.sub(element, "DaneIdentyfikacyjne")
         self.sub(identification, "NIP", bare_nip(seller.vat_id) or bare_nip(seller.tax_registration_id))
         self.sub(identification, "Nazwa", seller.name)
-        self.address(element, seller.address)
+        self.address(element, seller.address, party_place="Podmiot1")
         self.contact(element, seller)
         self.opt(element, "StatusInfoPodatnika", self.pl.seller_status)
 
@@ -279,18 +287,18 @@ class _Writer:
         buyer = self.invoice.buyer
         element = self.sub(root, "Podmiot2")
         self.identification(element, buyer)
-        self.address(element, buyer.address)
+        self.address(element, buyer.address, party_place="Podmiot2")
         self.contact(element, buyer)
         self.opt(element, "NrKlienta", self.pl.buyer_customer_number)
         self.opt(element, "IDNabywcy", self.pl.buyer_key)
         self.flag(element, "JST", self.pl.jst)
         self.flag(element, "GV", self.pl.gv)
 
-    def third_party(self, root, third):
+    def third_party(self, root, third, place):
         element = self.sub(root, "Podmiot3")
         self.opt(element, "IDNabywcy", third.buyer_key)
         self.identification(element, third.party, third.internal_id)
-        self.address(element, third.party.address)
+        self.address(element, third.party.address, party_place=place)
         self.contact(element, third.party)
         if third.role is not None:
             self.sub(element, "Rola", third.role)
@@ -459,7 +467,9 @@ class _Writer:
         self.opt(element, "KwotaAkcyzy", extension.excise_amount)
         self.opt(element, "GTU", extension.gtu)
         self.opt(element, "Procedura", extension.procedure)
-        if self.foreign_currency and standard_rate(code) is not None:
+        if extension.exchange_rate is not None:
+            self.sub(element, "KursWaluty", amount_text(extension.exchange_rate))
+        elif self.foreign_currency and standard_rate(code) is not None:
             self.opt(element, "KursWaluty", self.pl.exchange_rate)
         if extension.before:
             self.sub(element, "StanPrzed", "1")
@@ -604,6 +614,16 @@ class _Writer:
             if line.before:
                 self.sub(row, "StanPrzedZ", "1")
 
+    def attachment(self, root, data):
+        element = parse_xml(data, what=_("FA(3) invoice"))
+        if element.tag != _q("Zalacznik"):
+            raise Fa3Error(_("The invoice does not match the FA(3) schema or its rules."))
+        for text in element.itertext():
+            if REFUSED_CHARACTERS.search(text):
+                self.refused.append(Finding("PL-CHARS", _("The text contains a character KSeF refuses."), "Zalacznik"))
+                break
+        root.append(element)
+
     def footer(self, root):
         notes, registries = self.invoice.notes, self.pl.registries
         if not (notes or registries):
@@ -719,9 +739,11 @@ class _Reader:
 
     def text(self, node, path):
         element = self.find(node, path)
-        if element is None or element.text is None:
+        if element is None or not element.text:
             return None
-        return " ".join(element.text.split()) or None
+        # runs of white space are one blank; a text of blanks only is what the schema allows (TZnakowy needs one
+        # character) and is kept as it is, so that the invoice can be written again
+        return " ".join(element.text.split()) or element.text
 
     def value(self, node, path, parse, kind):
         return self.convert(self.text(node, path), path, parse, kind)
@@ -838,9 +860,9 @@ class _Reader:
         )
         buyer = self.party(buyer_node)
         abroad = buyer_abroad(Invoice(buyer=buyer))
-        lines = tuple(self.line(node, margin_scheme, abroad) for node in self.findall(fa, "FaWiersz"))
-        groups = self.groups(fa, lines)
         exchange_rate = self.exchange_rate(fa, kind)
+        lines = tuple(self.line(node, margin_scheme, abroad, exchange_rate) for node in self.findall(fa, "FaWiersz"))
+        groups = self.groups(fa, lines)
         currency = self.text(fa, "KodWaluty")
         pl = PlInvoice(
             kind=kind,
@@ -895,6 +917,15 @@ class _Reader:
             seller_status=self.integer(seller_node, "StatusInfoPodatnika"),
             buyer_customer_number=self.text(buyer_node, "NrKlienta"),
             buyer_key=self.text(buyer_node, "IDNabywcy"),
+            address_gln=tuple(
+                (place, self.text(node, "Adres/GLN"))
+                for place, node in (
+                    ("Podmiot1", seller_node),
+                    ("Podmiot2", buyer_node),
+                    *((f"Podmiot3[{index}]", node) for index, node in enumerate(self.findall(root, "Podmiot3"), 1)),
+                )
+                if self.text(node, "Adres/GLN")
+            ),
             receipt_invoice=self.text(fa, "FP") == "1",
             related_parties=self.text(fa, "TP") == "1",
             additional_info=tuple(
@@ -921,6 +952,7 @@ class _Reader:
             ),
             generated_at=self.value(root, "Naglowek/DataWytworzeniaFa", parse_datetime, MOMENT),
             system_info=self.text(root, "Naglowek/SystemInfo"),
+            attachment=self.attachment(self.find(root, "Zalacznik")),
         )
         self_billed = self.text(annotations, "P_17") == "1"
         type_code = (
@@ -951,7 +983,9 @@ class _Reader:
             order_ref=self.text(fa, "WarunkiTransakcji/Zamowienia/NrZamowienia"),
             contract_ref=self.text(fa, "WarunkiTransakcji/Umowy/NrUmowy"),
             notes=tuple(
-                Note(node.text.strip()) for node in self.findall(root, "Stopka/Informacje/StopkaFaktury") if node.text
+                Note(node.text.strip() or node.text)
+                for node in self.findall(root, "Stopka/Informacje/StopkaFaktury")
+                if node.text
             ),
             delivery=Delivery(date=delivery_date) if delivery_date else None,
             period_start=self.date(fa, "OkresFa/P_6_Od"),
@@ -983,7 +1017,10 @@ class _Reader:
     def exchange_rate(self, fa, kind):
         if kind in ADVANCE_KINDS:
             return self.decimal(fa, "KursWalutyZ")
-        rates = {self.decimal(node, "KursWaluty") for node in self.findall(fa, "FaWiersz")} - {None}
+        rates = set()
+        for node in self.findall(fa, "FaWiersz/KursWaluty"):
+            with contextlib.suppress(NumberError):  # reported with its line
+                rates.add(read_number(node.text or "", "FaWiersz/KursWaluty", TILOSCI))
         return rates.pop() if len(rates) == 1 else None
 
     def vat_in_pln(self, fa, groups, exchange_rate, currency):
@@ -1000,7 +1037,8 @@ class _Reader:
                 declared.append((group, value))
         return tuple(declared)
 
-    def line(self, node, margin_scheme, abroad):
+    def line(self, node, margin_scheme, abroad, exchange_rate):
+        """One FaWiersz; ``exchange_rate``: the invoice's, which the line's KursWaluty need not repeat."""
         # one pass over the row's children: a row has many optional fields and invoices have thousands of rows
         written = {etree.QName(child).localname: child.text or "" for child in node if isinstance(child.tag, str)}
         fields = {name: " ".join(text.split()) for name, text in written.items() if text.strip()}
@@ -1025,7 +1063,7 @@ class _Reader:
         # the line keeps its code only where category and rate do not give it back
         derived = category_code(category, rate if rate is not None else zero_rate, abroad)
         override = code if code is not None and code != derived else None
-        quantity, net = number("P_8B"), number("P_11")
+        quantity, net, line_rate = number("P_8B"), number("P_11"), number("KursWaluty")
         extension = PlLine(
             rate_code=override,
             gtu=get("GTU"),
@@ -1040,6 +1078,7 @@ class _Reader:
             tax_amount=number("P_11Vat"),
             annex_15=get("P_12_Zal_15") == "1",
             excise_amount=number("KwotaAkcyzy"),
+            exchange_rate=line_rate if line_rate != exchange_rate else None,
             before=before,
         )
         return Line(
@@ -1079,6 +1118,15 @@ class _Reader:
             advance_before=self.decimal(fa, "P_15ZK"),
             exchange_rate_before=self.decimal(fa, "KursWalutyZK"),
         )
+
+    @staticmethod
+    def attachment(node):
+        """Zalacznik as its own document, without the namespaces it does not use."""
+        if node is None:
+            return None
+        copy = copy_element(node)
+        etree.cleanup_namespaces(copy)
+        return etree.tostring(copy, encoding="UTF-8", with_tail=False)
 
     def order(self, node):
         if node is None:

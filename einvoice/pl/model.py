@@ -245,6 +245,8 @@ class PlInvoice:
     seller_status: int | None = None  # StatusInfoPodatnika 1..4 (liquidation, restructuring, bankruptcy, succession)
     buyer_customer_number: str | None = None  # Podmiot2/NrKlienta
     buyer_key: str | None = None  # Podmiot2/IDNabywcy
+    # Adres/GLN by party, "Podmiot1", "Podmiot2" or "Podmiot3[n]" (n from 1): the neutral address has no GLN
+    address_gln: tuple[tuple[str, str], ...] = ()
     receipt_invoice: bool = False  # FP: invoice for a receipt (art. 109 ust. 3d)
     related_parties: bool = False  # TP: related parties (art. 32 ust. 2)
     additional_info: tuple[AdditionalInfo, ...] = ()  # DodatkowyOpis
@@ -255,6 +257,9 @@ class PlInvoice:
     transports: tuple[Transport, ...] = ()
     registries: tuple[Registry, ...] = ()  # Stopka/Rejestry
     generated_at: datetime | None = None  # DataWytworzeniaFa; None: when written
+    # Zalacznik: the invoice's attachment (data blocks of key-value pairs, texts and tables) as its XML bytes in the
+    # FA(3) namespace, carried as it is: the neutral model has no place for it
+    attachment: bytes | None = None
     system_info: str | None = None  # SystemInfo: the program that made the invoice
 
 
@@ -273,6 +278,7 @@ class PlLine:
     tax_amount: Decimal | None = None  # P_11Vat (art. 106e ust. 10)
     annex_15: bool = False  # P_12_Zal_15: goods or services of annex 15 (split payment)
     excise_amount: Decimal | None = None  # KwotaAkcyzy
+    exchange_rate: Decimal | None = None  # KursWaluty of this line, when the lines' rates differ (else the invoice's)
     # StanPrzed: the row states the corrected invoice's line as it was; it is subtracted, so the model holds its
     # quantity and net amount negated (EN 16931 arithmetic holds) and the document shows them as they were
     before: bool = False
@@ -379,13 +385,20 @@ def standard_rate(code):
 
 
 def line_amount(line):
-    """What a line adds to its rate group: its net value; a margin line's value includes the VAT."""
+    """What a line adds to its rate group: its net value; a margin line's value includes the VAT. A line priced
+    with VAT (P_9B, P_11A without P_11, art. 106e ust. 7 and 8) adds its value less the VAT in it, unrounded: the
+    VAT is computed on the group's sum of such values."""
     if line.net_amount is not None:
         return line.net_amount
     extension = pl_line(line)
-    if extension.rate_code == MARGIN and extension.gross_amount is not None:
-        return -extension.gross_amount if extension.before else extension.gross_amount
-    return None
+    if extension.gross_amount is None:
+        return None
+    gross = -extension.gross_amount if extension.before else extension.gross_amount
+    if extension.rate_code == MARGIN or line.vat_category != "S":
+        return gross
+    if line.vat_rate is None:
+        return None
+    return gross * 100 / (100 + Decimal(line.vat_rate))
 
 
 def groups_from_lines(invoice):
