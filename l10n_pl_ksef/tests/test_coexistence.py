@@ -2,17 +2,29 @@ import unittest
 
 from odoo.tests import tagged
 
+from odoo.addons.account_einvoice.tests.common import invoice_screens
+from odoo.addons.account_einvoice.tools.localisation import native_records
+
 from einvoice.pl.ksef import OnlineSession
 
-from .. import PAUSED_CRONS, _odoo_edi_crons, _pause_odoo_edi, _uninstall_hook
+from .. import ODOO_EDI, SET_ASIDE, _pause_odoo_edi, _uninstall_hook
 from .common import ConnectedToKsef
 
 KSEF_NUMBER = "5260250274-20261015-0A1B2C3D4E5F-7A"
+# what Odoo's KSeF module shows beside ours: "Allow KSeF integration" and its certificate in the settings, its
+# Check Sending button and KSeF fields on the invoice
+ODOO_EDI_SCREENS = (
+    "l10n_pl_edi_register",
+    "l10n_pl_edi_certificate",
+    "action_l10n_pl_edi_update_invoice_status",
+    "l10n_pl_edi_number",
+)
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
 class TestOdooKsefGivesWay(ConnectedToKsef):
-    """With Odoo's own l10n_pl_edi installed: its crons pause, its sent invoices are ours to follow, never re-sent."""
+    """With Odoo's own l10n_pl_edi installed: its crons pause, its screens hide, its sent invoices are ours to
+    follow, never re-sent."""
 
     @classmethod
     def setUpClass(cls):
@@ -21,14 +33,26 @@ class TestOdooKsefGivesWay(ConnectedToKsef):
             raise unittest.SkipTest("Odoo's l10n_pl_edi is not installed in this database")
 
     def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = _odoo_edi_crons(self.env)
+        crons = native_records(self.env, ODOO_EDI)[0]
         self.assertTrue(crons)
         self.assertFalse(any(crons.mapped("active")))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(PAUSED_CRONS))
+        self.assertTrue(self.env["ir.config_parameter"].get_param(SET_ASIDE))
         _uninstall_hook(self.env)
         self.assertTrue(all(crons.mapped("active")))
         _pause_odoo_edi(self.env)
         self.assertFalse(any(crons.mapped("active")))
+
+    def test_odoos_settings_and_invoice_fields_hide_while_installed_and_come_back_after(self):
+        def shown():
+            screens = invoice_screens(self.env)
+            return [marker for marker in ODOO_EDI_SCREENS if marker in screens]
+
+        self.assertEqual(shown(), [])  # hidden when this module was installed
+        self.assertIn("action_l10n_pl_ksef_issue_offline", invoice_screens(self.env))  # ours stand
+        _uninstall_hook(self.env)
+        self.assertEqual(shown(), list(ODOO_EDI_SCREENS))
+        _pause_odoo_edi(self.env)
+        self.assertEqual(shown(), [])
 
     def test_odoos_send_option_gives_way_to_ours(self):
         extra_edis = self.env["account.move.send"]._get_all_extra_edis()

@@ -2,13 +2,28 @@ import unittest
 
 from odoo.tests import tagged
 
-from .. import ODOO_EDI_CRONS, PAUSED_CRONS, _pause_odoo_edi, _uninstall_hook
+from odoo.addons.account_einvoice.tests.common import invoice_screens
+from odoo.addons.account_einvoice.tools.localisation import native_records
+
+from .. import ODOO_EDI, SET_ASIDE, _pause_odoo_edi, _uninstall_hook
 from .common import RoEfacturaCommon
+
+# what Odoo's e-Factura shows beside ours: its settings (Client ID, Generate Token), its invoice fields and tab, its
+# search filters and its list action
+ODOO_EDI_SCREENS = (
+    "l10n_ro_edi_client_id",
+    "button_l10n_ro_edi_generate_token",
+    "l10n_ro_edi_index",
+    "l10n_ro_edi_document_ids",
+    "l10n_ro_edi_state_invoice_validated",
+    "Fetch E-Factura Status",
+)
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
 class TestOdooEfacturaGivesWay(RoEfacturaCommon):
-    """With Odoo's own l10n_ro_edi installed: its crons pause, its sent invoices are ours to follow, never re-sent."""
+    """With Odoo's own l10n_ro_edi installed: its crons pause, its screens and actions hide, its sent invoices are
+    ours to follow, never re-sent."""
 
     @classmethod
     def setUpClass(cls):
@@ -20,13 +35,31 @@ class TestOdooEfacturaGivesWay(RoEfacturaCommon):
         )
 
     def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = [self.env.ref(xmlid) for xmlid in ODOO_EDI_CRONS]
-        self.assertFalse(any(cron.active for cron in crons))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(PAUSED_CRONS))
+        crons = native_records(self.env, ODOO_EDI)[0]
+        self.assertTrue(crons)
+        self.assertFalse(any(crons.mapped("active")))  # paused when this module was installed
+        self.assertTrue(self.env["ir.config_parameter"].get_param(SET_ASIDE))
         _uninstall_hook(self.env)
-        self.assertTrue(all(cron.active for cron in crons))
+        self.assertTrue(all(crons.mapped("active")))
         _pause_odoo_edi(self.env)
-        self.assertFalse(any(cron.active for cron in crons))
+        self.assertFalse(any(crons.mapped("active")))
+
+    def test_odoos_settings_filters_and_actions_hide_while_installed_and_come_back_after(self):
+        def shown():
+            screens = invoice_screens(self.env)
+            return [marker for marker in ODOO_EDI_SCREENS if marker in screens]
+
+        self.assertEqual(shown(), [])  # hidden when this module was installed
+        self.assertIn("action_einvoice_send", invoice_screens(self.env))  # ours stand
+        _uninstall_hook(self.env)
+        self.assertEqual(shown(), list(ODOO_EDI_SCREENS))
+        _pause_odoo_edi(self.env)
+        self.assertEqual(shown(), [])
+
+    def test_odoos_send_option_gives_way_to_ours(self):
+        extra_edis = self.env["account.move.send"]._get_all_extra_edis()
+        self.assertNotIn("ro_edi", extra_edis)
+        self.assertIn("einvoice_ro_efactura", extra_edis)
 
     def test_invoices_odoo_already_sent_are_followed_with_their_index_never_sent_again(self):
         sent, validated = self.posted_invoice(), self.posted_invoice()
