@@ -110,13 +110,9 @@ class AccountMove(models.Model):
     def action_l10n_pl_ksef_issue_offline(self):
         """Issue the invoices now without waiting for KSeF (down, or simply later): they are sent by the next
         working day."""
-        problems = [
-            "\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)])
-            for move in self
-            if (found := move._einvoice_refusal())
-        ]
-        if problems:
-            raise UserError("\n\n".join(problems))
+        refused = {move: problems for move in self if (problems := move._einvoice_refusal())}
+        if refused:
+            raise UserError(self._einvoice_listed(refused))
         for move in self:
             move._l10n_pl_ksef_issue_offline()
         return True

@@ -198,15 +198,25 @@ class TestSendToAnaf(ConnectedToAnaf):
         wizard = self.env["account.move.send.wizard"].with_context(active_model="account.move", active_ids=move.ids)
         self.assertNotIn("einvoice_ro_efactura", wizard.create({}).extra_edis or {})  # not offered twice
 
-    def test_the_list_action_sends_the_selection_and_shows_every_problem_first(self):
-        good = self.posted_invoice()
+    def test_the_list_action_sends_what_can_go_and_tells_why_the_others_did_not(self):
+        good, sent_before = self.posted_invoice(), self.posted_invoice()
         other = self.posted_invoice(partner=self.customer.copy({"state_id": False}))  # no county
+        sent_before.action_einvoice_send()
         action = self.env.ref("account_einvoice.action_einvoice_send_selected")
-        with self.assertRaisesRegex(UserError, other.name):
-            action.with_context(active_model="account.move", active_ids=(good | other).ids).run()
-        self.assertEqual(self.anaf.uploads_recorded(), [])  # nothing went while one invoice had a problem
-        action.with_context(active_model="account.move", active_ids=good.ids).run()
-        self.assertEqual(good.einvoice_state, "processing")
+        selection = good | other | sent_before
+        answer = action.with_context(active_model="account.move", active_ids=selection.ids).run()
+        self.assertEqual((good.einvoice_state, other.einvoice_state), ("processing", "not_sent"))
+        self.assertEqual(len(self.anaf.uploads_recorded()), 2)  # the good one, and the earlier one never again
+        self.assertEqual(answer["params"]["title"], "E-invoices sent: 1 of 3")
+        lines = answer["params"]["message"].splitlines()
+        self.assertIn(f"{other.name}:", lines)
+        self.assertIn(f"{sent_before.name}:", lines)
+        self.assertIn("never sent twice", lines[lines.index(f"{sent_before.name}:") + 1])
+        self.assertIn("[BR-RO-111]", "".join(lines[lines.index(f"{other.name}:") :]))
+        # the reasons stay on the invoice to fix, where it is worked on; the one sent before gets no noise
+        noted = other.message_ids.filtered(lambda message: "[BR-RO-111]" in message.body)
+        self.assertIn("E-invoice not sent", noted.body)
+        self.assertFalse(sent_before.message_ids.filtered(lambda message: "not sent" in message.body))
 
     def test_the_signed_archive_is_downloaded_as_received(self):
         move = self.posted_invoice()
