@@ -1,3 +1,9 @@
+from lxml import etree
+
+from odoo.tools.safe_eval import safe_eval
+from odoo.tools.view_validation import get_expression_field_names
+
+
 class TupleTimeouts:
     """Odoo's guard of outgoing requests in tests compares the timeout with a number; ours is (connect, read)."""
 
@@ -23,3 +29,17 @@ def invoice_screens(env):
     archs = [view["arch"] for view in (*move_views["views"].values(), *settings["views"].values())]
     actions = [action["name"] for action in move_views["views"]["list"]["toolbar"].get("action", [])]
     return "\n".join([*archs, *actions])
+
+
+def buttons_shown(record):
+    """The labels of the buttons in the header of ``record``'s form as the browser shows them: the form the browser
+    receives (``get_views``), each button's ``invisible`` condition evaluated on the record's values."""
+    arch = etree.fromstring(record.get_views([(False, "form")])["views"]["form"]["arch"])
+    shown = []
+    for button in arch.iterfind("./header/button"):
+        condition = button.get("invisible") or "False"
+        names = get_expression_field_names(condition) - {"context", "parent", "uid"}
+        values = {name: record[name].id if record._fields[name].relational else record[name] for name in names}
+        if not safe_eval(condition, values) and button.get("string"):
+            shown.append(button.get("string"))
+    return shown

@@ -6,6 +6,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.account_einvoice.tests.common import buttons_shown
+
 from einvoice.http import AuthenticationError, counted_period
 from einvoice.ro.anaf import Limits
 from einvoice.ro.oauth import Tokens
@@ -547,12 +549,30 @@ class TestSendToAnaf(ConnectedToAnaf):
         documents = self.env["account.einvoice.document"]
         self.patch(type(documents), "_commit", lambda self: None)
         move = self.posted_invoice()
+        self.assertIn("Send now", buttons_shown(move))
+        self.assertNotIn("Send to ANAF", buttons_shown(move))
         move.action_einvoice_send()  # no need to wait for the hold
+        self.assertNotIn("Send now", buttons_shown(move))
         self.assertEqual(len(move.einvoice_document_ids), 1)  # the queued attempt went, no second one
         move.einvoice_document_id.next_check_at = datetime(2000, 1, 1)
         documents._cron_send()
         self.assertEqual(len(self.anaf.uploads_recorded()), 1)
         self.assertEqual(move.einvoice_state, "processing")
+
+    def test_fetch_messages_now_settles_the_invoices_anaf_answered(self):
+        self.anaf.messages.clear()  # the simulator outlives each test's rollback: this test starts an empty SPV
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.clock.advance(self.processing_seconds + 120)  # ANAF decided, and lists its message a moment later
+        self.assertIn("Fetch messages now", buttons_shown(self.connection))
+        answer = self.connection.action_fetch_messages()
+        self.assertEqual(answer["params"]["message"], "1 new message(s) from ANAF's SPV.")
+        self.assertEqual(move.einvoice_state, "accepted")
+        answer = self.connection.action_fetch_messages()
+        self.assertEqual(answer["params"]["message"], "0 new message(s) from ANAF's SPV.")  # stored once
+        self.connection.base_url = "http://127.0.0.1:9"  # nothing listens there
+        with self.assertRaisesRegex(UserError, "ANAF did not list the messages"):
+            self.connection.action_fetch_messages()
 
     def test_posting_a_vendor_bill_leaves_the_queue_alone(self):
         self.env.company.einvoice_send_mode = "posting"
