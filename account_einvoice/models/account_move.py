@@ -54,6 +54,12 @@ class AccountMove(models.Model):
             move.einvoice_state = move.einvoice_document_ids.sorted("id")[-1:].state or "not_sent"
 
     einvoice_self_billing = fields.Boolean(related="journal_id.is_self_billing", string="Self-billing journal")
+    einvoice_correction_reason = fields.Char(
+        string="Correction reason",
+        copy=False,
+        help="Why this credit note corrects the invoice (the reason given when it was made from the invoice): the "
+        "e-invoice carries it as the reason of the correction.",
+    )
 
     # -- sending -----------------------------------------------------------------------------------------------------
     def _einvoice_self_billed(self):

@@ -31,15 +31,29 @@ def invoice_screens(env):
     return "\n".join([*archs, *actions])
 
 
-def buttons_shown(record):
-    """The labels of the buttons in the header of ``record``'s form as the browser shows them: the form the browser
-    receives (``get_views``), each button's ``invisible`` condition evaluated on the record's values."""
+def shown_on_form(record, xpath):
+    """The nodes at ``xpath`` of ``record``'s form that the browser shows on the record: the form it receives
+    (``get_views``), each node's ``invisible`` condition evaluated on the record's values (the fields it names must
+    be the record's own: a node of the form itself, not of a list inside it)."""
     arch = etree.fromstring(record.get_views([(False, "form")])["views"]["form"]["arch"])
     shown = []
-    for button in arch.iterfind("./header/button"):
-        condition = button.get("invisible") or "False"
-        names = get_expression_field_names(condition) - {"context", "parent", "uid"}
+    for node in arch.xpath(xpath):
+        condition = node.get("invisible") or "False"
+        names = get_expression_field_names(condition) - {"context", "uid"}
         values = {name: record[name].id if record._fields[name].relational else record[name] for name in names}
-        if not safe_eval(condition, values) and button.get("string"):
-            shown.append(button.get("string"))
+        if not safe_eval(condition, values):
+            shown.append(node)
     return shown
+
+
+def buttons_shown(record):
+    """The labels of the buttons in the header of ``record``'s form that the browser shows on the record."""
+    return [button.get("string") for button in shown_on_form(record, "./header/button")]
+
+
+def list_columns(env, view):
+    """Each column of the list view ``view`` (an xmlid) as the browser receives it, with its ``optional`` attribute
+    (``show``/``hide``, None for a column always shown)."""
+    records = env[env.ref(view).model]
+    arch = etree.fromstring(records.get_views([(env.ref(view).id, "list")])["views"]["list"]["arch"])
+    return {field.get("name"): field.get("optional") for field in arch.iterfind("./field")}

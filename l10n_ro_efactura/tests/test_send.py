@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.account_einvoice.tests.common import buttons_shown
+from odoo.addons.account_einvoice.tests.common import buttons_shown, list_columns, shown_on_form
 
 from einvoice.http import AuthenticationError, counted_period
 from einvoice.ro.anaf import Limits
@@ -573,6 +573,19 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.connection.base_url = "http://127.0.0.1:9"  # nothing listens there
         with self.assertRaisesRegex(UserError, "ANAF did not list the messages"):
             self.connection.action_fetch_messages()
+
+    def test_the_anaf_upload_index_shows_on_the_invoice_and_as_an_optional_column(self):
+        move = self.posted_invoice()
+        on_the_form = "//field[@name='l10n_ro_efactura_index']"
+        self.assertEqual(shown_on_form(move, on_the_form), [])
+        move.action_einvoice_send()
+        self.assertEqual(move.l10n_ro_efactura_index, move.einvoice_document_id.platform_reference)
+        self.assertTrue(move.l10n_ro_efactura_index)
+        self.assertEqual(len(shown_on_form(move, on_the_form)), 1)
+        found = self.env["account.move"].search([("l10n_ro_efactura_index", "=", move.l10n_ro_efactura_index)])
+        self.assertEqual(found, move)  # stored: ANAF's messages and SPV name it by its index
+        for view in ("account.view_out_invoice_tree", "account.view_out_credit_note_tree"):
+            self.assertEqual(list_columns(self.env, view).get("l10n_ro_efactura_index"), "hide")
 
     def test_posting_a_vendor_bill_leaves_the_queue_alone(self):
         self.env.company.einvoice_send_mode = "posting"
