@@ -3,6 +3,8 @@ from lxml import etree
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.view_validation import get_expression_field_names
 
+from ..tools.localisation import native_records
+
 
 class TupleTimeouts:
     """Odoo's guard of outgoing requests in tests compares the timeout with a number; ours is (connect, read)."""
@@ -57,3 +59,27 @@ def list_columns(env, view):
     records = env[env.ref(view).model]
     arch = etree.fromstring(records.get_views([(env.ref(view).id, "list")])["views"]["list"]["arch"])
     return {field.get("name"): field.get("optional") for field in arch.iterfind("./field")}
+
+
+class OdooModuleGivesWay:
+    """Beside Odoo's own module for the platform (``odoo_module``), while the country add-on is installed: its
+    scheduled actions are paused and what a person would see of it (``odoo_screens``: marks in the invoice and
+    settings views and the Action menu) is hidden, while ours stands (``our_screen``); all of it comes back when the
+    add-on is uninstalled. ``set_aside`` and ``bring_back`` are the add-on's install and uninstall steps."""
+
+    odoo_module = odoo_screens = our_screen = set_aside = bring_back = None
+
+    def test_odoos_crons_pause_and_screens_hide_while_installed_and_come_back_after(self):
+        crons = native_records(self.env, self.odoo_module)[0]
+        self.assertTrue(crons)
+
+        def running_and_shown():
+            screens = invoice_screens(self.env)
+            return len(crons.filtered("active")), [mark for mark in self.odoo_screens if mark in screens]
+
+        self.assertEqual(running_and_shown(), (0, []))  # set aside when the add-on was installed
+        self.assertIn(self.our_screen, invoice_screens(self.env))
+        self.bring_back(self.env)
+        self.assertEqual(running_and_shown(), (len(crons), list(self.odoo_screens)))
+        self.set_aside(self.env)
+        self.assertEqual(running_and_shown(), (0, []))

@@ -2,12 +2,11 @@ import unittest
 
 from odoo.tests import tagged
 
-from odoo.addons.account_einvoice.tests.common import invoice_screens
-from odoo.addons.account_einvoice.tools.localisation import native_records
+from odoo.addons.account_einvoice.tests.common import OdooModuleGivesWay
 
 from einvoice.pl.ksef import OnlineSession
 
-from .. import ODOO_EDI, SET_ASIDE, _pause_odoo_edi, _uninstall_hook
+from .. import ODOO_EDI, _pause_odoo_edi, _uninstall_hook
 from .common import ConnectedToKsef
 
 KSEF_NUMBER = "5260250274-20261015-0A1B2C3D4E5F-7A"
@@ -22,37 +21,18 @@ ODOO_EDI_SCREENS = (
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestOdooKsefGivesWay(ConnectedToKsef):
+class TestOdooKsefGivesWay(OdooModuleGivesWay, ConnectedToKsef):
     """With Odoo's own l10n_pl_edi installed: its crons pause, its screens hide, its sent invoices are ours to
     follow, never re-sent."""
+
+    odoo_module, odoo_screens, our_screen = ODOO_EDI, ODOO_EDI_SCREENS, "action_l10n_pl_ksef_issue_offline"
+    set_aside, bring_back = staticmethod(_pause_odoo_edi), staticmethod(_uninstall_hook)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if "l10n_pl_edi_status" not in cls.env["account.move"]._fields:
             raise unittest.SkipTest("Odoo's l10n_pl_edi is not installed in this database")
-
-    def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = native_records(self.env, ODOO_EDI)[0]
-        self.assertTrue(crons)
-        self.assertFalse(any(crons.mapped("active")))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(SET_ASIDE))
-        _uninstall_hook(self.env)
-        self.assertTrue(all(crons.mapped("active")))
-        _pause_odoo_edi(self.env)
-        self.assertFalse(any(crons.mapped("active")))
-
-    def test_odoos_settings_and_invoice_fields_hide_while_installed_and_come_back_after(self):
-        def shown():
-            screens = invoice_screens(self.env)
-            return [marker for marker in ODOO_EDI_SCREENS if marker in screens]
-
-        self.assertEqual(shown(), [])  # hidden when this module was installed
-        self.assertIn("action_l10n_pl_ksef_issue_offline", invoice_screens(self.env))  # ours stand
-        _uninstall_hook(self.env)
-        self.assertEqual(shown(), list(ODOO_EDI_SCREENS))
-        _pause_odoo_edi(self.env)
-        self.assertEqual(shown(), [])
 
     def test_odoos_send_option_gives_way_to_ours(self):
         extra_edis = self.env["account.move.send"]._get_all_extra_edis()

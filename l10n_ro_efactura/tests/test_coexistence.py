@@ -2,10 +2,9 @@ import unittest
 
 from odoo.tests import tagged
 
-from odoo.addons.account_einvoice.tests.common import invoice_screens
-from odoo.addons.account_einvoice.tools.localisation import native_records
+from odoo.addons.account_einvoice.tests.common import OdooModuleGivesWay
 
-from .. import ODOO_EDI, SET_ASIDE, _pause_odoo_edi, _uninstall_hook
+from .. import ODOO_EDI, _pause_odoo_edi, _uninstall_hook
 from .common import RoEfacturaCommon
 
 # what Odoo's e-Factura shows beside ours: its settings (Client ID, Generate Token), its invoice fields and tab, its
@@ -21,9 +20,12 @@ ODOO_EDI_SCREENS = (
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestOdooEfacturaGivesWay(RoEfacturaCommon):
+class TestOdooEfacturaGivesWay(OdooModuleGivesWay, RoEfacturaCommon):
     """With Odoo's own l10n_ro_edi installed: its crons pause, its screens and actions hide, its sent invoices are
     ours to follow, never re-sent."""
+
+    odoo_module, odoo_screens, our_screen = ODOO_EDI, ODOO_EDI_SCREENS, "action_einvoice_send"
+    set_aside, bring_back = staticmethod(_pause_odoo_edi), staticmethod(_uninstall_hook)
 
     @classmethod
     def setUpClass(cls):
@@ -33,28 +35,6 @@ class TestOdooEfacturaGivesWay(RoEfacturaCommon):
         cls.env["l10n_ro_efactura.connection"].create(
             {"name": "ANAF", "base_url": "https://127.0.0.1:9", "company_ids": [cls.env.company.id]}
         )
-
-    def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = native_records(self.env, ODOO_EDI)[0]
-        self.assertTrue(crons)
-        self.assertFalse(any(crons.mapped("active")))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(SET_ASIDE))
-        _uninstall_hook(self.env)
-        self.assertTrue(all(crons.mapped("active")))
-        _pause_odoo_edi(self.env)
-        self.assertFalse(any(crons.mapped("active")))
-
-    def test_odoos_settings_filters_and_actions_hide_while_installed_and_come_back_after(self):
-        def shown():
-            screens = invoice_screens(self.env)
-            return [marker for marker in ODOO_EDI_SCREENS if marker in screens]
-
-        self.assertEqual(shown(), [])  # hidden when this module was installed
-        self.assertIn("action_einvoice_send", invoice_screens(self.env))  # ours stand
-        _uninstall_hook(self.env)
-        self.assertEqual(shown(), list(ODOO_EDI_SCREENS))
-        _pause_odoo_edi(self.env)
-        self.assertEqual(shown(), [])
 
     def test_odoos_send_option_gives_way_to_ours(self):
         extra_edis = self.env["account.move.send"]._get_all_extra_edis()

@@ -560,7 +560,9 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertEqual(move.einvoice_state, "processing")
 
     def test_fetch_messages_now_settles_the_invoices_anaf_answered(self):
-        self.anaf.messages.clear()  # the simulator outlives each test's rollback: this test starts an empty SPV
+        # the simulator outlives each test's rollback: this test starts an empty SPV
+        self.anaf.messages.clear()
+        self.anaf.uploads.clear()
         move = self.posted_invoice()
         move.action_einvoice_send()
         self.clock.advance(self.processing_seconds + 120)  # ANAF decided, and lists its message a moment later
