@@ -1,15 +1,12 @@
-from odoo.addons.account_einvoice.tools.localisation import pause_crons, restore_crons, set_tax_categories
+from odoo.addons.account_einvoice.tools.localisation import give_way, restore, set_tax_categories
 
 from . import models
 from .models.template_pl import PL_TAX_CATEGORIES
 
-PAUSED_CRONS = "l10n_pl_ksef.paused_crons"
-
-
-def _odoo_edi_crons(env):
-    """Every scheduled action of Odoo's own KSeF module, whatever its version ships (status, bills, offline queue)."""
-    records = env["ir.model.data"].search([("module", "=", "l10n_pl_edi"), ("model", "=", "ir.cron")])
-    return env["ir.cron"].browse(records.mapped("res_id")).exists()
+ODOO_EDI = "l10n_pl_edi"
+# what of Odoo's own KSeF module was set aside while this module is installed (its crons would send and import
+# beside ours; its settings and buttons would stand beside ours)
+SET_ASIDE = "l10n_pl_ksef.odoo_edi_set_aside"
 
 
 def _post_init_hook(env):
@@ -20,12 +17,13 @@ def _post_init_hook(env):
 
 
 def _pause_odoo_edi(env):
-    """One path to KSeF: Odoo's own KSeF crons stop, and the invoices it sent are followed up by ours."""
-    pause_crons(env, _odoo_edi_crons(env), PAUSED_CRONS)
+    """One path to KSeF: Odoo's own KSeF crons stop, its screens and actions hide, and the invoices it sent are
+    followed up by ours."""
+    give_way(env, ODOO_EDI, SET_ASIDE)
     if "l10n_pl_edi_status" in env["account.move"]._fields:
         env["account.move"].search([("l10n_pl_edi_status", "!=", False)])._l10n_pl_ksef_carry_over()
 
 
 def _uninstall_hook(env):
-    """Odoo's own KSeF crons that were running before this module are restored."""
-    restore_crons(env, PAUSED_CRONS)
+    """What of Odoo's own KSeF module was running and showing before this module is restored."""
+    restore(env, SET_ASIDE)

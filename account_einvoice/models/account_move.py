@@ -2,6 +2,8 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, html2plaintext
@@ -52,6 +54,12 @@ class AccountMove(models.Model):
             move.einvoice_state = move.einvoice_document_ids.sorted("id")[-1:].state or "not_sent"
 
     einvoice_self_billing = fields.Boolean(related="journal_id.is_self_billing", string="Self-billing journal")
+    einvoice_correction_reason = fields.Char(
+        string="Correction reason",
+        copy=False,
+        help="Why this credit note corrects the invoice (the reason given when it was made from the invoice): the "
+        "e-invoice carries it as the reason of the correction.",
+    )
 
     # -- sending -----------------------------------------------------------------------------------------------------
     def _einvoice_self_billed(self):
@@ -153,29 +161,58 @@ class AccountMove(models.Model):
                     )
 
     def action_einvoice_send(self):
-        """Send the invoices to their platform now: every problem of every invoice is shown at once; an invoice
-        already at the platform is never sent again."""
-        problems = []
-        for move in self:
-            found = move._einvoice_refusal()
-            if found:
-                problems.append("\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)]))
-        if problems:
-            raise UserError("\n\n".join(problems))
-        documents = self._einvoice_queue()
+        """Send the invoices to their platform now; an invoice already at the platform is never sent again. One
+        invoice that cannot be sent is refused with all its problems at once. Of several, those that can be sent go
+        and the others stay, each with its reasons in its chatter; the summary says what went and why the rest did
+        not."""
+        refused = {move: problems for move in self if (problems := move._einvoice_refusal())}
+        if refused and len(self) == 1:
+            raise UserError(self._einvoice_listed(refused))
+        for move, problems in refused.items():
+            if move.state == "posted" and move.einvoice_state not in AT_THE_PLATFORM:  # to be fixed on the invoice
+                move.message_post(
+                    body=Markup("%s<ul>%s</ul>")
+                    % (
+                        self.env._("E-invoice not sent:"),
+                        Markup().join(Markup("<li>%s</li>") % problem for problem in problems),
+                    )
+                )
+        documents = self.filtered(lambda move: move not in refused)._einvoice_queue()
         for document in documents:
             document._send()
-        waiting = documents.filtered(lambda document: document.state == "to_send")
-        if not waiting:
-            return True
-        # nothing is lost, but the person who clicked must know it did not go
-        return notification(
-            "\n".join(f"{document.move_id.display_name}: {document.error_message}" for document in waiting),
-            kind="warning",
-            title=self.env._("Not sent yet: it waits in the queue"),
-            sticky=True,
-            reload=True,
+        return self._einvoice_send_summary(documents, refused)
+
+    @api.model
+    def _einvoice_listed(self, problems):
+        """``problems`` (invoice -> its reasons) as text, invoice by invoice."""
+        return "\n\n".join(
+            "\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)])
+            for move, found in problems.items()
         )
+
+    @api.model
+    def _einvoice_send_summary(self, documents, refused):
+        """What became of a Send, told to the person who clicked: how many went, and each invoice that did not with
+        its reasons (refused before sending, refused by the platform, or waiting in the queue)."""
+        waiting = documents.filtered(lambda document: document.state == "to_send")
+        failed = documents.filtered(lambda document: document.state in ("rejected", "error"))
+        sent = len(documents) - len(waiting) - len(failed)
+        title = self.env._("E-invoices sent: %(sent)s of %(total)s", sent=sent, total=len(documents) + len(refused))
+        sections = [
+            (self.env._("Not sent:"), self._einvoice_listed(refused)),
+            (
+                self.env._("Refused by the platform:"),
+                self._einvoice_listed({document.move_id: [document.error_message] for document in failed}),
+            ),
+            (
+                self.env._("Not sent yet, waiting in the queue:"),
+                self._einvoice_listed({document.move_id: [document.error_message] for document in waiting}),
+            ),
+        ]
+        message = "\n\n".join(f"{heading}\n{listed}" for heading, listed in sections if listed)
+        if not message:
+            return notification(title, reload=True)
+        return notification(message, kind="warning", title=title, sticky=True, reload=True)
 
     def action_einvoice_download(self):
         """The platform's answer of the latest attempt (ANAF's signed archive, KSeF's UPO), byte for byte."""

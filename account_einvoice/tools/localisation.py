@@ -16,16 +16,40 @@ def set_tax_categories(env, chart, categories):
                 tax.write(tax_values(*values))
 
 
-def pause_crons(env, crons, parameter):
-    """Deactivate the active ones of ``crons`` and remember which, under the system parameter ``parameter``."""
-    crons = crons.filtered("active")
-    crons.write({"active": False})
-    env["ir.config_parameter"].sudo().set_param(parameter, ",".join(str(cron_id) for cron_id in crons.ids))
+NATIVE_MODELS = ("ir.cron", "ir.ui.view", "ir.actions.server")
 
 
-def restore_crons(env, parameter):
-    """Reactivate the crons :func:`pause_crons` paused."""
-    paused = env["ir.config_parameter"].sudo().get_param(parameter) or ""
-    cron_ids = [int(cron_id) for cron_id in paused.split(",") if cron_id]
-    env["ir.cron"].browse(cron_ids).exists().write({"active": True})
+def native_records(env, module):
+    """What Odoo's own ``module`` runs and shows, whatever its version ships: its scheduled actions, its screens
+    (extensions of views; QWeb templates render documents, they are not screens) and its server actions."""
+    found = env["ir.model.data"].search([("module", "=", module), ("model", "in", NATIVE_MODELS)])
+    crons, views, actions = (
+        env[model].browse(found.filtered(lambda data, model=model: data.model == model).mapped("res_id")).exists()
+        for model in NATIVE_MODELS
+    )
+    return crons, views.filtered(lambda view: view.type != "qweb"), actions
+
+
+def give_way(env, module, parameter):
+    """Odoo's own ``module`` for the platform steps aside while ours is installed (one path, one screen): its
+    scheduled actions and screens are deactivated, its server actions leave the Action menu. What was changed is
+    remembered under the system parameter ``parameter``, so :func:`restore` puts back exactly that."""
+    crons, views, actions = native_records(env, module)
+    crons, views, actions = crons.filtered("active"), views.filtered("active"), actions.filtered("binding_model_id")
+    crons.active = views.active = False
+    actions.binding_model_id = False
+    changed = [f"{record._name}:{record.id}" for record in (*crons, *views, *actions)]
+    env["ir.config_parameter"].sudo().set_param(parameter, ",".join(changed))
+
+
+def restore(env, parameter):
+    """Put back what :func:`give_way` changed."""
+    changed = env["ir.config_parameter"].sudo().get_param(parameter) or ""
+    for item in filter(None, changed.split(",")):
+        model, record_id = item.split(":")
+        record = env[model].browse(int(record_id)).exists()
+        if model == "ir.actions.server":
+            record.binding_model_id = record.model_id  # Odoo's modules bind their server actions to their own model
+        else:
+            record.active = True
     env["ir.config_parameter"].sudo().set_param(parameter, False)

@@ -1,1 +1,2 @@
 from . import account_einvoice_import_wizard
+from . import account_move_reversal

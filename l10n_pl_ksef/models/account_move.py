@@ -49,9 +49,16 @@ class AccountMove(models.Model):
         help="Handed to the buyer before KSeF numbered it (offline24): the XML is fixed when it is issued, its QR "
         "code is printed with OFFLINE, and it must reach KSeF by the next working day.",
     )
+    l10n_pl_ksef_offline_deadline = fields.Date(
+        string="Offline deadline (KSeF)",
+        compute="_compute_l10n_pl_ksef_offline_deadline",
+        store=True,
+        help="An invoice issued offline must reach KSeF by this day: the next working day after its issue date.",
+    )
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
         compute="_compute_l10n_pl_ksef_number",
+        store=True,
         help="The number KSeF gave the invoice: from then on it exists in law.",
     )
 
@@ -59,6 +66,14 @@ class AccountMove(models.Model):
     def _compute_l10n_pl_ksef_number(self):
         for move in self:
             move.l10n_pl_ksef_number = move._l10n_pl_ksef_number()
+
+    @api.depends("l10n_pl_ksef_offline", "invoice_date")
+    def _compute_l10n_pl_ksef_offline_deadline(self):
+        """Art. 106nda of the VAT act: an invoice issued offline reaches KSeF by the next working day after its issue
+        date (an online one exists only once KSeF numbers it, so it has no deadline)."""
+        for move in self:
+            offline = move.l10n_pl_ksef_offline and move.invoice_date
+            move.l10n_pl_ksef_offline_deadline = working_day_after(move.invoice_date) if offline else False
 
     def _einvoice_platform(self):
         if self.company_id.country_code == "PL" and self.company_id._l10n_pl_ksef_connection():
@@ -110,13 +125,9 @@ class AccountMove(models.Model):
     def action_l10n_pl_ksef_issue_offline(self):
         """Issue the invoices now without waiting for KSeF (down, or simply later): they are sent by the next
         working day."""
-        problems = [
-            "\n".join([f"{move.display_name}:", *(f"  • {problem}" for problem in found)])
-            for move in self
-            if (found := move._einvoice_refusal())
-        ]
-        if problems:
-            raise UserError("\n\n".join(problems))
+        refused = {move: problems for move in self if (problems := move._einvoice_refusal())}
+        if refused:
+            raise UserError(self._einvoice_listed(refused))
         for move in self:
             move._l10n_pl_ksef_issue_offline()
         return True
@@ -137,11 +148,9 @@ class AccountMove(models.Model):
         )
 
     def _einvoice_deadline(self, platform):
-        """An invoice issued offline must reach KSeF by the next working day after its issue date (art. 106nda of
-        the VAT act); an online one exists only once KSeF numbers it, so it has no deadline."""
-        if platform != "pl_ksef" or not self.l10n_pl_ksef_offline or not self.invoice_date:
+        if platform != "pl_ksef" or not self.l10n_pl_ksef_offline_deadline:
             return super()._einvoice_deadline(platform)
-        return working_day_after(self.invoice_date)
+        return self.l10n_pl_ksef_offline_deadline
 
     # -- FA(3) -------------------------------------------------------------------------------------------------------
     def _l10n_pl_ksef_xml(self, invoice=None):
@@ -152,7 +161,8 @@ class AccountMove(models.Model):
 
     def _l10n_pl_ksef_invoice(self, invoice):
         """The neutral invoice as FA(3) tells it. A credit note is a correction (KOR) showing its differences with
-        their signs, and names the invoice it corrects with its KSeF number when KSeF numbered it."""
+        their signs, names the invoice it corrects with its KSeF number when KSeF numbered it, and gives the reason
+        of the correction (PrzyczynaKorekty) when the credit note has one."""
         extension = PlInvoice(system_info=SYSTEM_INFO)
         if invoice.is_credit_note:
             original = self.reversed_entry_id
@@ -162,7 +172,8 @@ class AccountMove(models.Model):
                 else ()
             )
             invoice = replace(negated_invoice(invoice), type_code=CORRECTED_INVOICE)
-            extension = replace(extension, kind=KOR, correction=Correction(invoices=corrected))
+            correction = Correction(invoices=corrected, reason=self.einvoice_correction_reason or None)
+            extension = replace(extension, kind=KOR, correction=correction)
         extension = replace(extension, exemption_basis=self._l10n_pl_ksef_exemption_basis(invoice))
         if self.currency_id != self.company_id.currency_id:
             extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))

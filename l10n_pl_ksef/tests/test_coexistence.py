@@ -2,33 +2,37 @@ import unittest
 
 from odoo.tests import tagged
 
+from odoo.addons.account_einvoice.tests.common import OdooModuleGivesWay
+
 from einvoice.pl.ksef import OnlineSession
 
-from .. import PAUSED_CRONS, _odoo_edi_crons, _pause_odoo_edi, _uninstall_hook
+from .. import ODOO_EDI, _pause_odoo_edi, _uninstall_hook
 from .common import ConnectedToKsef
 
 KSEF_NUMBER = "5260250274-20261015-0A1B2C3D4E5F-7A"
+# what Odoo's KSeF module shows beside ours: "Allow KSeF integration" and its certificate in the settings, its
+# Check Sending button and KSeF fields on the invoice
+ODOO_EDI_SCREENS = (
+    "l10n_pl_edi_register",
+    "l10n_pl_edi_certificate",
+    "action_l10n_pl_edi_update_invoice_status",
+    "l10n_pl_edi_number",
+)
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestOdooKsefGivesWay(ConnectedToKsef):
-    """With Odoo's own l10n_pl_edi installed: its crons pause, its sent invoices are ours to follow, never re-sent."""
+class TestOdooKsefGivesWay(OdooModuleGivesWay, ConnectedToKsef):
+    """With Odoo's own l10n_pl_edi installed: its crons pause, its screens hide, its sent invoices are ours to
+    follow, never re-sent."""
+
+    odoo_module, odoo_screens, our_screen = ODOO_EDI, ODOO_EDI_SCREENS, "action_l10n_pl_ksef_issue_offline"
+    set_aside, bring_back = staticmethod(_pause_odoo_edi), staticmethod(_uninstall_hook)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if "l10n_pl_edi_status" not in cls.env["account.move"]._fields:
             raise unittest.SkipTest("Odoo's l10n_pl_edi is not installed in this database")
-
-    def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = _odoo_edi_crons(self.env)
-        self.assertTrue(crons)
-        self.assertFalse(any(crons.mapped("active")))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(PAUSED_CRONS))
-        _uninstall_hook(self.env)
-        self.assertTrue(all(crons.mapped("active")))
-        _pause_odoo_edi(self.env)
-        self.assertFalse(any(crons.mapped("active")))
 
     def test_odoos_send_option_gives_way_to_ours(self):
         extra_edis = self.env["account.move.send"]._get_all_extra_edis()

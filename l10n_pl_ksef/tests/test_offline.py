@@ -1,6 +1,15 @@
-from datetime import date
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo import fields
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.account_einvoice.tests.common import list_columns, shown_on_form
+
+from einvoice.pl.holidays import working_day_after
 
 from .common import ConnectedToKsef
 
@@ -52,3 +61,34 @@ class TestOffline24(ConnectedToKsef):
         move.action_l10n_pl_ksef_issue_offline()
         self.assertEqual((move.l10n_pl_ksef_offline, move.einvoice_state), (True, "to_send"))
         self.assertEqual(move._einvoice_deadline("pl_ksef"), date(2026, 11, 23))
+
+    def found_by_filter(self, name, moves):
+        """Which of ``moves`` the invoice search's filter ``name`` finds, its domain evaluated as the browser does."""
+        search = self.env["account.move"].get_views([(False, "search")])["views"]["search"]["arch"]
+        (domain,) = etree.fromstring(search).xpath(f"//filter[@name='{name}']/@domain")
+        today = fields.Date.context_today(moves)
+        domain = safe_eval(domain, {"context_today": lambda: today, "relativedelta": relativedelta})
+        return moves.filtered_domain(domain)
+
+    def test_the_offline_deadline_is_on_the_invoice_and_filters_find_those_late_or_near(self):
+        today = fields.Date.context_today(self.env.user)
+        by_age = {days: self.offline_invoice(today - timedelta(days=days)) for days in (10, 1, 0, -10)}
+        moves = self.env["account.move"].concat(*by_age.values())
+        for move in moves:
+            self.assertEqual(move.l10n_pl_ksef_offline_deadline, working_day_after(move.invoice_date))
+            self.assertEqual(len(shown_on_form(move, "//field[@name='l10n_pl_ksef_offline_deadline']")), 1)
+        online = self.offline_invoice(today - timedelta(days=10), offline24=False)
+        self.assertFalse(online.l10n_pl_ksef_offline_deadline)
+        self.assertEqual(shown_on_form(online, "//field[@name='l10n_pl_ksef_offline_deadline']"), [])
+        for view in ("account.view_out_invoice_tree", "account.view_out_credit_note_tree"):
+            self.assertEqual(list_columns(self.env, view).get("l10n_pl_ksef_offline_deadline"), "hide")
+
+        late = moves.filtered(lambda move: move.l10n_pl_ksef_offline_deadline < today)
+        near = moves.filtered(lambda move: move.l10n_pl_ksef_offline_deadline <= today + timedelta(days=1))
+        self.assertIn(by_age[10], late)  # ten days ago is past any next working day
+        self.assertNotIn(by_age[-10], near)  # nor is ten days ahead near
+        self.assertEqual(self.found_by_filter("l10n_pl_ksef_offline_late", moves | online), late)
+        self.assertEqual(self.found_by_filter("l10n_pl_ksef_offline_due", moves | online), near)
+        self.env["account.einvoice.document"]._cron_send()  # KSeF takes them: no longer late
+        self.assertEqual(by_age[10].einvoice_state, "processing")
+        self.assertFalse(self.found_by_filter("l10n_pl_ksef_offline_late", moves))

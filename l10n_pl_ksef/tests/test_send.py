@@ -5,6 +5,8 @@ from lxml import etree
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.account_einvoice.tests.common import list_columns, shown_on_form
+
 from einvoice.pl.fa3 import NS
 from einvoice.pl.ksef import Authenticator, KsefTokenLogin, OnlineSession
 from einvoice.pl.xades import verify_enveloped
@@ -59,6 +61,18 @@ class TestSendToKsef(ConnectedToKsef):
         self.assertEqual(
             move.action_einvoice_download()["url"], f"/web/content/{document.response_attachment_id.id}?download=true"
         )
+
+    def test_the_ksef_number_shows_on_the_invoice_and_as_an_optional_column(self):
+        move = self.posted_invoice()
+        on_the_form = "//field[@name='l10n_pl_ksef_number']"
+        self.assertEqual(shown_on_form(move, on_the_form), [])
+        self.accepted_invoice(move)
+        self.assertEqual(move.l10n_pl_ksef_number, move.einvoice_document_id.platform_number)
+        self.assertEqual(len(shown_on_form(move, on_the_form)), 1)
+        found = self.env["account.move"].search([("l10n_pl_ksef_number", "=", move.l10n_pl_ksef_number)])
+        self.assertEqual(found, move)  # stored: an invoice is found by the number KSeF gave it
+        for view in ("account.view_out_invoice_tree", "account.view_out_credit_note_tree"):
+            self.assertEqual(list_columns(self.env, view).get("l10n_pl_ksef_number"), "hide")
 
     def test_the_buyers_nip_without_prefix_identifies_the_buyer(self):
         move = self.posted_invoice()
@@ -180,6 +194,7 @@ class TestSendToKsef(ConnectedToKsef):
         credit_note.action_einvoice_send()
         fa = etree.fromstring(credit_note.einvoice_document_id.attachment_id.raw).find("fa:Fa", FA)
         self.assertEqual(fa.findtext("fa:RodzajFaktury", namespaces=FA), "KOR")
+        self.assertEqual(fa.findtext("fa:PrzyczynaKorekty", namespaces=FA), "obniżka ceny")  # the reason given
         corrected = fa.find("fa:DaneFaKorygowanej", FA)
         self.assertEqual(corrected.findtext("fa:NrFaKorygowanej", namespaces=FA), original.name)
         self.assertEqual(corrected.findtext("fa:NrKSeF", namespaces=FA), "1")

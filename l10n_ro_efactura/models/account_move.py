@@ -2,7 +2,7 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from odoo import models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from einvoice import model
@@ -19,6 +19,22 @@ SECTOR_NUMBER = re.compile(r"sector\s*([1-6])\b", re.IGNORECASE)
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    l10n_ro_efactura_index = fields.Char(
+        string="ANAF upload index",
+        compute="_compute_l10n_ro_efactura_index",
+        store=True,
+        help="The index ANAF gave the latest upload of this invoice (index de încărcare): what ANAF's messages and "
+        "SPV name it by.",
+    )
+
+    @api.depends("einvoice_document_ids.platform_reference")
+    def _compute_l10n_ro_efactura_index(self):
+        for move in self:
+            uploads = move.einvoice_document_ids.filtered(
+                lambda document: document.platform == "ro_efactura" and document.platform_reference
+            )
+            move.l10n_ro_efactura_index = uploads.sorted("id")[-1:].platform_reference
 
     def _einvoice_platform(self):
         if self.company_id.country_code == "RO" and self.company_id._l10n_ro_efactura_connection():

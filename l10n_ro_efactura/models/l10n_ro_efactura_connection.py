@@ -182,6 +182,31 @@ class L10nRoEfacturaConnection(models.Model):
         self.message_post(body=message)
         return True
 
+    def action_fetch_messages(self):
+        """What the scheduler does every hour, now: the SPV messages of this connection's companies (invoices
+        received, ANAF's answers about ours) are stored and read."""
+        self.ensure_one()
+        inbox = self.env["account.einvoice.inbox"]
+        companies = self.company_ids.filtered(lambda company: company._l10n_ro_efactura_cif())
+        stored = [("platform", "=", "ro_efactura"), ("company_id", "in", companies.ids)]
+        before = inbox.search_count(stored)
+        for company in companies:
+            try:
+                inbox._l10n_ro_efactura_sync(company, self._anaf_client())
+            except EInvoiceError as error:
+                raise UserError(
+                    self.env._(
+                        "ANAF did not list the messages of %(company)s: %(error)s",
+                        company=company.display_name,
+                        error=error.translated(self.env.lang),
+                    )
+                ) from None
+        inbox._cron_process()
+        return notification(
+            self.env._("%(count)s new message(s) from ANAF's SPV.", count=inbox.search_count(stored) - before),
+            reload=True,
+        )
+
     def action_refresh_tokens(self):
         """Renew ANAF's tokens now (the scheduler does it a week before they end)."""
         self.ensure_one()

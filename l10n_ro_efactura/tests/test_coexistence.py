@@ -2,13 +2,30 @@ import unittest
 
 from odoo.tests import tagged
 
-from .. import ODOO_EDI_CRONS, PAUSED_CRONS, _pause_odoo_edi, _uninstall_hook
+from odoo.addons.account_einvoice.tests.common import OdooModuleGivesWay
+
+from .. import ODOO_EDI, _pause_odoo_edi, _uninstall_hook
 from .common import RoEfacturaCommon
+
+# what Odoo's e-Factura shows beside ours: its settings (Client ID, Generate Token), its invoice fields and tab, its
+# search filters and its list action
+ODOO_EDI_SCREENS = (
+    "l10n_ro_edi_client_id",
+    "button_l10n_ro_edi_generate_token",
+    "l10n_ro_edi_index",
+    "l10n_ro_edi_document_ids",
+    "l10n_ro_edi_state_invoice_validated",
+    "Fetch E-Factura Status",
+)
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
-class TestOdooEfacturaGivesWay(RoEfacturaCommon):
-    """With Odoo's own l10n_ro_edi installed: its crons pause, its sent invoices are ours to follow, never re-sent."""
+class TestOdooEfacturaGivesWay(OdooModuleGivesWay, RoEfacturaCommon):
+    """With Odoo's own l10n_ro_edi installed: its crons pause, its screens and actions hide, its sent invoices are
+    ours to follow, never re-sent."""
+
+    odoo_module, odoo_screens, our_screen = ODOO_EDI, ODOO_EDI_SCREENS, "action_einvoice_send"
+    set_aside, bring_back = staticmethod(_pause_odoo_edi), staticmethod(_uninstall_hook)
 
     @classmethod
     def setUpClass(cls):
@@ -19,14 +36,10 @@ class TestOdooEfacturaGivesWay(RoEfacturaCommon):
             {"name": "ANAF", "base_url": "https://127.0.0.1:9", "company_ids": [cls.env.company.id]}
         )
 
-    def test_odoos_crons_are_paused_while_installed_and_restored_after(self):
-        crons = [self.env.ref(xmlid) for xmlid in ODOO_EDI_CRONS]
-        self.assertFalse(any(cron.active for cron in crons))  # paused when this module was installed
-        self.assertTrue(self.env["ir.config_parameter"].get_param(PAUSED_CRONS))
-        _uninstall_hook(self.env)
-        self.assertTrue(all(cron.active for cron in crons))
-        _pause_odoo_edi(self.env)
-        self.assertFalse(any(cron.active for cron in crons))
+    def test_odoos_send_option_gives_way_to_ours(self):
+        extra_edis = self.env["account.move.send"]._get_all_extra_edis()
+        self.assertNotIn("ro_edi", extra_edis)
+        self.assertIn("einvoice_ro_efactura", extra_edis)
 
     def test_invoices_odoo_already_sent_are_followed_with_their_index_never_sent_again(self):
         sent, validated = self.posted_invoice(), self.posted_invoice()

@@ -6,6 +6,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.account_einvoice.tests.common import buttons_shown, list_columns, shown_on_form
+
 from einvoice.http import AuthenticationError, counted_period
 from einvoice.ro.anaf import Limits
 from einvoice.ro.oauth import Tokens
@@ -198,15 +200,25 @@ class TestSendToAnaf(ConnectedToAnaf):
         wizard = self.env["account.move.send.wizard"].with_context(active_model="account.move", active_ids=move.ids)
         self.assertNotIn("einvoice_ro_efactura", wizard.create({}).extra_edis or {})  # not offered twice
 
-    def test_the_list_action_sends_the_selection_and_shows_every_problem_first(self):
-        good = self.posted_invoice()
+    def test_the_list_action_sends_what_can_go_and_tells_why_the_others_did_not(self):
+        good, sent_before = self.posted_invoice(), self.posted_invoice()
         other = self.posted_invoice(partner=self.customer.copy({"state_id": False}))  # no county
+        sent_before.action_einvoice_send()
         action = self.env.ref("account_einvoice.action_einvoice_send_selected")
-        with self.assertRaisesRegex(UserError, other.name):
-            action.with_context(active_model="account.move", active_ids=(good | other).ids).run()
-        self.assertEqual(self.anaf.uploads_recorded(), [])  # nothing went while one invoice had a problem
-        action.with_context(active_model="account.move", active_ids=good.ids).run()
-        self.assertEqual(good.einvoice_state, "processing")
+        selection = good | other | sent_before
+        answer = action.with_context(active_model="account.move", active_ids=selection.ids).run()
+        self.assertEqual((good.einvoice_state, other.einvoice_state), ("processing", "not_sent"))
+        self.assertEqual(len(self.anaf.uploads_recorded()), 2)  # the good one, and the earlier one never again
+        self.assertEqual(answer["params"]["title"], "E-invoices sent: 1 of 3")
+        lines = answer["params"]["message"].splitlines()
+        self.assertIn(f"{other.name}:", lines)
+        self.assertIn(f"{sent_before.name}:", lines)
+        self.assertIn("never sent twice", lines[lines.index(f"{sent_before.name}:") + 1])
+        self.assertIn("[BR-RO-111]", "".join(lines[lines.index(f"{other.name}:") :]))
+        # the reasons stay on the invoice to fix, where it is worked on; the one sent before gets no noise
+        noted = other.message_ids.filtered(lambda message: "[BR-RO-111]" in message.body)
+        self.assertIn("E-invoice not sent", noted.body)
+        self.assertFalse(sent_before.message_ids.filtered(lambda message: "not sent" in message.body))
 
     def test_the_signed_archive_is_downloaded_as_received(self):
         move = self.posted_invoice()
@@ -537,12 +549,45 @@ class TestSendToAnaf(ConnectedToAnaf):
         documents = self.env["account.einvoice.document"]
         self.patch(type(documents), "_commit", lambda self: None)
         move = self.posted_invoice()
+        self.assertIn("Send now", buttons_shown(move))
+        self.assertNotIn("Send to ANAF", buttons_shown(move))
         move.action_einvoice_send()  # no need to wait for the hold
+        self.assertNotIn("Send now", buttons_shown(move))
         self.assertEqual(len(move.einvoice_document_ids), 1)  # the queued attempt went, no second one
         move.einvoice_document_id.next_check_at = datetime(2000, 1, 1)
         documents._cron_send()
         self.assertEqual(len(self.anaf.uploads_recorded()), 1)
         self.assertEqual(move.einvoice_state, "processing")
+
+    def test_fetch_messages_now_settles_the_invoices_anaf_answered(self):
+        # the simulator outlives each test's rollback: this test starts an empty SPV
+        self.anaf.messages.clear()
+        self.anaf.uploads.clear()
+        move = self.posted_invoice()
+        move.action_einvoice_send()
+        self.clock.advance(self.processing_seconds + 120)  # ANAF decided, and lists its message a moment later
+        self.assertIn("Fetch messages now", buttons_shown(self.connection))
+        answer = self.connection.action_fetch_messages()
+        self.assertEqual(answer["params"]["message"], "1 new message(s) from ANAF's SPV.")
+        self.assertEqual(move.einvoice_state, "accepted")
+        answer = self.connection.action_fetch_messages()
+        self.assertEqual(answer["params"]["message"], "0 new message(s) from ANAF's SPV.")  # stored once
+        self.connection.base_url = "http://127.0.0.1:9"  # nothing listens there
+        with self.assertRaisesRegex(UserError, "ANAF did not list the messages"):
+            self.connection.action_fetch_messages()
+
+    def test_the_anaf_upload_index_shows_on_the_invoice_and_as_an_optional_column(self):
+        move = self.posted_invoice()
+        on_the_form = "//field[@name='l10n_ro_efactura_index']"
+        self.assertEqual(shown_on_form(move, on_the_form), [])
+        move.action_einvoice_send()
+        self.assertEqual(move.l10n_ro_efactura_index, move.einvoice_document_id.platform_reference)
+        self.assertTrue(move.l10n_ro_efactura_index)
+        self.assertEqual(len(shown_on_form(move, on_the_form)), 1)
+        found = self.env["account.move"].search([("l10n_ro_efactura_index", "=", move.l10n_ro_efactura_index)])
+        self.assertEqual(found, move)  # stored: ANAF's messages and SPV name it by its index
+        for view in ("account.view_out_invoice_tree", "account.view_out_credit_note_tree"):
+            self.assertEqual(list_columns(self.env, view).get("l10n_ro_efactura_index"), "hide")
 
     def test_posting_a_vendor_bill_leaves_the_queue_alone(self):
         self.env.company.einvoice_send_mode = "posting"
