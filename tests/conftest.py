@@ -1,5 +1,6 @@
 """Shared fixtures: the official artefacts (the oracle, see ``artefacts.py``) and the simulators' clock."""
 
+import json
 import os
 from datetime import datetime, timezone
 
@@ -9,7 +10,7 @@ from lxml import etree
 from einvoice.sim.server import OBSERVERS
 
 from .artefacts import ANAF_API, CEN_UNIT_TESTS, CIUS_RO_RULES, FA3_SCHEMA, KSEF_API
-from .contract import ANAF, KSEF, Contract
+from .contract import ANAF, CONFORMANCE_RECORD, KSEF, Contract
 
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
 
@@ -56,6 +57,16 @@ def within_the_contract(contracts, request):
             deviations = [deviation for deviation in deviations if deviation.side != "request"]
         if deviations:
             pytest.fail("outside the official API description:\n" + "\n".join(map(str, deviations)), pytrace=False)
+
+
+def pytest_sessionfinish(session):
+    """Keep which operations our clients called, for the conformance page (``python -m tests.conformance``)."""
+    if session.testscollected < 500 or session.testsfailed:  # a partial run says too little
+        return
+    record = {name: sorted(contract.used_by_client) for name, contract in CONTRACTS.items() if contract is not None}
+    if record:
+        CONFORMANCE_RECORD.parent.mkdir(exist_ok=True)
+        CONFORMANCE_RECORD.write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
 @pytest.hookimpl(hookwrapper=True)

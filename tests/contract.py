@@ -18,11 +18,14 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .artefacts import ANAF_API, KSEF_API
 
 METHODS = ("get", "post", "put", "patch", "delete")
+CONFORMANCE_RECORD = Path(__file__).resolve().parent.parent / "build" / "client-operations.json"
+CLIENT_AGENT = "einvoice/"  # the User-Agent of our own client (einvoice.http)
 # bodies the descriptions give as strings (XML documents, archives, PDF); read as text, not parsed
 TEXT_BODIES = (
     "application/xml",
@@ -128,6 +131,7 @@ class Contract:
     outside: int = 0
     deviations: list = field(default_factory=list)
     operations: set = field(default_factory=set)
+    used_by_client: set = field(default_factory=set)  # the operations our own client called
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -177,9 +181,12 @@ class Contract:
         errors = _messages(answer, self.platform.contradictions)
         if errors:
             deviations.append(Deviation("answer", exchange, errors))
+        ours = any(k.lower() == "user-agent" and v.startswith(CLIENT_AGENT) for k, v in request.headers.items())
         with self._lock:
             self.checked += 1
             self.operations.add(operation)
+            if ours:
+                self.used_by_client.add(operation)
             self.deviations.extend(deviations)
 
     def take(self):

@@ -258,11 +258,18 @@ class KsefCredentials:
         token, record = self._new_token(session["nip"], session["subject"], permissions, description)
         return Response.json({"referenceNumber": record["reference"], "token": token}, status=202)
 
-    def _tokens_in(self, nip):
-        return [record for record in self.ksef_tokens.values() if record["nip"] == nip]
+    def _visible_tokens(self, session):
+        """The tokens a session may see (open-api.json, GET /tokens): with CredentialsManage or CredentialsRead
+        every token of the context; signed in with a token only that token; otherwise the tokens it authored."""
+        tokens = [record for record in self.ksef_tokens.values() if record["nip"] == session["nip"]]
+        if session["permissions"] & {"CredentialsManage", "CredentialsRead"}:
+            return tokens
+        if session.get("token"):
+            return [record for record in tokens if record["reference"] == session["token"]]
+        return [record for record in tokens if record["author"] == session["subject"]]
 
     def _query_tokens(self, request):
-        session, denied = self._session(request, needs="CredentialsRead")
+        session, denied = self._session(request)
         if denied:
             return denied
         statuses = set(request.query.get("status") or [])
@@ -270,7 +277,7 @@ class KsefCredentials:
         author = request.arg("authorIdentifier")
         found = [
             record
-            for record in self._tokens_in(session["nip"])
+            for record in self._visible_tokens(session)
             if (not statuses or self.token_status(record) in statuses)
             and description in record["description"].lower()
             and (author is None or record["author"][1] == author)
@@ -283,15 +290,14 @@ class KsefCredentials:
         return Response.json(answer)
 
     def _find_token(self, session, reference):
-        return next((r for r in self._tokens_in(session["nip"]) if r["reference"] == reference), None)
+        return next((r for r in self._visible_tokens(session) if r["reference"] == reference), None)
 
     def _token_status(self, request):
         session, denied = self._session(request)
         if denied:
             return denied
         record = self._find_token(session, request.params["ref"])
-        own = record is not None and session.get("token") == record["reference"]
-        if record is None or not (own or "CredentialsRead" in session["permissions"]):
+        if record is None:
             return self._invalid(f"Token {request.params['ref']} nie istnieje.")
         return Response.json(self._token_json(record))
 
@@ -301,7 +307,14 @@ class KsefCredentials:
         session, denied = self._session(request)
         if denied:
             return denied
-        record = self._find_token(session, request.params["ref"])
+        record = next(
+            (
+                r
+                for r in self.ksef_tokens.values()
+                if r["nip"] == session["nip"] and r["reference"] == request.params["ref"]
+            ),
+            None,
+        )
         allowed = record is not None and (
             "CredentialsManage" in session["permissions"]
             or session.get("token") == record["reference"]

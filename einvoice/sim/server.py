@@ -178,7 +178,8 @@ class SimServer:
         self._routes.append((method.upper(), re.compile(pattern), handler))
 
     def inject(self, kind, **kwargs):
-        """Make the next ``times`` matching requests fail as :class:`Fault` ``kind`` describes."""
+        """Make the next ``times`` matching requests fail as :class:`Fault` ``kind`` describes (``path`` is
+        searched in the path without ``api_prefix``, as :meth:`requests_to` matches)."""
         fault = Fault(kind, **kwargs)
         with self._lock:
             self._faults.append(fault)
@@ -277,7 +278,7 @@ class SimServer:
                 )
                 with server._lock:
                     server.requests.append(request)
-                fault = server._take_fault(request.path)
+                fault = server._take_fault(request.path.removeprefix(server.api_prefix))
                 if fault and fault.kind == "latency":
                     time.sleep(fault.seconds)
                     fault = None

@@ -24,6 +24,7 @@ from einvoice.pl.model import (
     CorrectedInvoice,
     Correction,
     PlInvoice,
+    PlLine,
     bare_nip,
     category_code,
     nip_is_valid,
@@ -179,7 +180,28 @@ class AccountMove(models.Model):
             extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))
         # "payment means not defined" is what EN 16931 says without a bank account; FA(3) just says nothing
         means = tuple(item for item in invoice.payment_means if item.code != PAYMENT_NOT_DEFINED)
-        return replace(invoice, payment_means=means, extensions={**invoice.extensions, "pl": extension})
+        lines = self._l10n_pl_ksef_gross_priced(invoice.lines, negate=invoice.is_credit_note)
+        return replace(invoice, lines=lines, payment_means=means, extensions={**invoice.extensions, "pl": extension})
+
+    def _l10n_pl_ksef_gross_priced(self, lines, negate):
+        """Lines whose price includes VAT in Odoo (a price-included tax) show it on the FA(3) invoice as they do on
+        the printed one: P_9B the unit price with VAT and P_11A the value with VAT (art. 106e ust. 7 and 8), beside
+        the net figures FA(3) sums up."""
+        product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        by_position = {str(position): line for position, line in enumerate(product_lines, start=1)}
+        sign = -1 if negate else 1
+        priced = []
+        for line in lines:
+            source = by_position.get(line.id)
+            if source and source.tax_ids.filtered("price_include"):
+                gross = replace(
+                    line.extensions.get("pl") or PlLine(),
+                    gross_price=decimal(source.price_unit, 8).normalize(),
+                    gross_amount=sign * decimal(source.price_total),
+                )
+                line = replace(line, extensions={**line.extensions, "pl": gross})
+            priced.append(line)
+        return tuple(priced)
 
     def _l10n_pl_ksef_exemption_basis(self, invoice):
         """P_19A/B/C: the legal basis of an exempt supply, the exemption reason of its tax. A basis citing

@@ -415,14 +415,15 @@ class L10nPlKsefConnection(models.Model):
     def action_verify(self):
         """Sign in to KSeF once with what is stored: a clear answer, either way."""
         self.ensure_one()
-        try:
-            self._ksef_authenticator(self._ksef_client()).login()
-        except EInvoiceError as error:
-            raise UserError(self._ksef_failure(error)) from None
+        client, auth = self._ksef_session()
         self.verified_at = fields.Datetime.now()
-        message = self.env._("KSeF accepts the connection for NIP %(nip)s.", nip=self.nip)
+        message = self.env._(
+            "KSeF accepts the connection for NIP %(nip)s. %(permissions)s",
+            nip=self.nip,
+            permissions=self._ksef_permissions_report(client, auth),
+        )
         self.message_post(body=message)
-        return notification(message)
+        return notification(message, kind="success" if not self._ksef_lacks() else "warning")
 
     def action_import_purchase_invoices(self):
         """What the scheduler does every 15 minutes, now: the purchase invoices KSeF stored since the last sync."""
@@ -486,7 +487,9 @@ class L10nPlKsefConnection(models.Model):
     # -- expiry ----------------------------------------------------------------------------------------------------
     @api.model
     def _cron_warn_expiry(self):
-        """Administrators are told a month ahead that a certificate or token ends, while there is time to renew."""
+        """Administrators are told a month ahead that a certificate or token ends, while there is time to renew;
+        certificates Odoo enrolled are renewed first."""
+        self._cron_renew_certificates()
         horizon = fields.Datetime.now() + WARN_AHEAD
         ending = self.sudo().search(
             [

@@ -1,6 +1,7 @@
 from . import test_batch
 from . import test_coexistence
 from . import test_connection
+from . import test_credentials
 from . import test_fa3
 from . import test_inbox
 from . import test_install

@@ -178,6 +178,19 @@ class TestSendToKsef(ConnectedToKsef):
             move.action_einvoice_send()
         self.assertEqual(self.sent_invoices(), [])
 
+    def test_prices_with_vat_included_are_shown_gross_on_the_fa3_invoice(self):
+        included = self.pl_tax().copy({"name": "23% incl.", "price_include_override": "tax_included"})
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[123.0], taxes=included, post=True)
+        move.action_einvoice_send()
+        fa = etree.fromstring(move.einvoice_document_id.attachment_id.raw).find("fa:Fa", FA)
+        row = fa.find("fa:FaWiersz", FA)
+        self.assertEqual(row.findtext("fa:P_9B", namespaces=FA), "123")  # the price as the invoice shows it
+        self.assertEqual(row.findtext("fa:P_11A", namespaces=FA), "123.00")
+        self.assertEqual(row.findtext("fa:P_11", namespaces=FA), "100.00")  # the net FA(3) sums up
+        self.assertEqual(fa.findtext("fa:P_13_1", namespaces=FA), "100.00")
+        self.assertEqual(fa.findtext("fa:P_15", namespaces=FA), "123.00")
+        self.assertEqual(self.sent_invoices()[-1].code, 200)  # KSeF took it
+
     def test_a_credit_note_is_a_correction_naming_the_ksef_number_of_the_invoice_it_corrects(self):
         original = self.posted_invoice()
         original.action_einvoice_send()
