@@ -13,6 +13,7 @@ from einvoice.http import PlatformUnavailableError, RateLimitedError
 from einvoice.inbound import read_received
 
 from ..tools.bill_import import BillImporter
+from ..tools.notification import notification
 from ..tools.queue import lock_next
 
 _logger = logging.getLogger(__name__)
@@ -23,7 +24,10 @@ INBOX_STATES = [
     ("imported", "Imported"),
     ("failed", "Failed"),
     ("done", "Done"),
+    ("discarded", "Discarded"),
 ]
+# a supplier invoice that became a bill, until the bill is posted or somebody says the message was reviewed
+WITH_BILL = ("to_review", "imported")
 KINDS = [
     ("invoice", "Supplier invoice"),
     ("sent", "Invoice we sent"),
@@ -63,7 +67,17 @@ class AccountEinvoiceInbox(models.Model):
         "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
     )
     kind = fields.Selection(KINDS, required=True, default="invoice", readonly=True)
-    state = fields.Selection(INBOX_STATES, required=True, default="new", index=True, readonly=True)
+    state = fields.Selection(
+        INBOX_STATES,
+        required=True,
+        default="new",
+        index=True,
+        compute="_compute_state",
+        store=True,
+        readonly=False,  # the processing writes it; the views show it read-only
+        help="A supplier invoice's message is done once its bill is posted or it is marked as reviewed. Discarded: "
+        "kept for the record, not imported.",
+    )
     received_at = fields.Datetime(readonly=True, help="When the platform made the message available.")
     partner_vat = fields.Char(string="Counterparty tax id", readonly=True)
     partner_name = fields.Char(string="Counterparty", readonly=True)
@@ -76,11 +90,13 @@ class AccountEinvoiceInbox(models.Model):
     )
     invoice_number = fields.Char(readonly=True)
     invoice_date = fields.Date(readonly=True)
-    amount_total = fields.Monetary(string="Total", currency_field="currency_id", readonly=True)
+    # the messages are in many currencies: a sum of their amounts means nothing
+    amount_total = fields.Monetary(string="Total", currency_field="currency_id", readonly=True, aggregator=None)
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_difference = fields.Monetary(
         currency_field="currency_id",
         readonly=True,
+        aggregator=None,
         help="The bill's total minus the total the invoice states: anything but zero needs a look.",
     )
     move_id = fields.Many2one("account.move", string="Vendor bill", readonly=True, index=True, check_company=True)
@@ -95,12 +111,35 @@ class AccountEinvoiceInbox(models.Model):
         "UNIQUE(platform, company_id, platform_id)", "This message is already in the inbox."
     )
 
-    @api.depends("invoice_number", "platform_id", "partner_name")
+    @api.depends("partner_name", "invoice_number", "invoice_date", "platform", "platform_id", "received_at")
     def _compute_name(self):
+        """The supplier, the invoice's number and date once they are known; until then where the message came from,
+        its id (a file imported by hand is known by the start of its SHA-256) and when it came."""
         for message in self:
-            message.name = " - ".join(
-                filter(None, [message.partner_name, message.invoice_number or message.platform_id])
-            )
+            if message.partner_name or message.invoice_number:
+                parts = [message.partner_name, message.invoice_number, message.invoice_date]
+            else:
+                platform_id = message.platform_id or ""
+                parts = [
+                    message._platform_label(),
+                    platform_id[:12] if message.platform == UPLOAD else platform_id,
+                    message.received_at and message.received_at.date(),
+                ]
+            message.name = " - ".join(str(part) for part in parts if part)
+
+    @api.depends("move_id.state")
+    def _compute_state(self):
+        """A supplier invoice's message follows its bill: done once the bill is posted; back to review when the bill
+        is cancelled or deleted, to be imported again or discarded."""
+        for message in self:
+            state = message.state or "new"
+            if message.kind == "invoice":
+                bill_state = message.move_id.state
+                if bill_state == "posted" and state in WITH_BILL:
+                    state = "done"
+                elif bill_state in (False, "cancel") and state in ("imported", "done"):
+                    state = "to_review"
+            message.state = state
 
     # -- storing ---------------------------------------------------------------------------------------------------
     @api.model
@@ -176,10 +215,74 @@ class AccountEinvoiceInbox(models.Model):
         if len(messages) == limit and any(message.state != "new" for message in messages):
             self.env.ref("account_einvoice.ir_cron_einvoice_inbox_process")._trigger()
 
+    def _without_bill(self):
+        """The messages still to be imported: new or failed ones, and those whose bill was deleted."""
+        return self.filtered(
+            lambda message: message.state in ("new", "failed") or (message.state == "to_review" and not message.move_id)
+        )
+
     def action_retry(self):
-        retried = self.filtered(lambda message: message.state in ("new", "failed"))
+        """Read and import the messages again (a discarded one too); say what came of it."""
+        retried = self._without_bill() | self.filtered(lambda message: message.state == "discarded")
+        if not retried:
+            raise UserError(
+                self.env._("Only new, failed or discarded messages, or those whose bill was deleted, can be retried.")
+            )
         retried.write({"state": "new", "error_message": False})
         retried._process()
+        return retried._retry_notification()
+
+    def _retry_notification(self):
+        """What a retry did, for the person who asked for it."""
+        failed = self.filtered(lambda message: message.state == "failed")
+        waiting = self.filtered(lambda message: message.state == "new")
+        if len(self) == 1 and failed:
+            message = self.env._("%(name)s still fails: %(reason)s", name=self.name, reason=self.error_message)
+        elif len(self) == 1 and self.move_id:
+            message = (
+                self.env._(
+                    "%(name)s imported into %(bill)s; it needs a review.",
+                    name=self.name,
+                    bill=self.move_id.display_name,
+                )
+                if self.state == "to_review"
+                else self.env._("%(name)s imported into %(bill)s.", name=self.name, bill=self.move_id.display_name)
+            )
+        elif len(self) == 1 and waiting:
+            message = self.env._("%(name)s waits for the platform: it is retried at the next run.", name=self.name)
+        elif len(self) == 1:
+            message = self.env._("%(name)s processed.", name=self.name)
+        else:
+            message = self.env._(
+                "%(done)s message(s) processed, %(failed)s still failing, %(waiting)s waiting for the platform.",
+                done=len(self - failed - waiting),
+                failed=len(failed),
+                waiting=len(waiting),
+            )
+        kind = "danger" if failed else "warning" if waiting else "success"
+        return notification(message, kind=kind, sticky=bool(failed), reload=True)
+
+    def action_mark_reviewed(self):
+        """The bills were checked: their messages are done, whether the bills are posted yet or not."""
+        reviewed = self.filtered(lambda message: message.state in WITH_BILL)
+        if not reviewed:
+            raise UserError(self.env._("Only messages imported into a bill can be marked as reviewed."))
+        reviewed.state = "done"
+        for message in reviewed:
+            message._message_log(body=self.env._("Marked as reviewed by %(user)s.", user=self.env.user.name))
+        return notification(self.env._("%(count)s message(s) marked as reviewed.", count=len(reviewed)), reload=True)
+
+    def action_discard(self):
+        """Messages nobody will import: kept for the record, with what was received, and left alone by the runs."""
+        discarded = self._without_bill()
+        if not discarded:
+            raise UserError(
+                self.env._("Only new or failed messages, or those whose bill was deleted, can be discarded.")
+            )
+        discarded.state = "discarded"
+        for message in discarded:
+            message._message_log(body=self.env._("Discarded by %(user)s.", user=self.env.user.name))
+        return notification(self.env._("%(count)s message(s) discarded.", count=len(discarded)), reload=True)
 
     def action_open_bill(self):
         self.ensure_one()

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 
@@ -21,7 +22,7 @@ class ResCompany(models.Model):
     einvoice_purchase_journal_id = fields.Many2one(
         "account.journal",
         string="Journal of received e-invoices",
-        domain="[('type', '=', 'purchase'), ('company_id', '=', id)]",
+        domain="[('type', '=', 'purchase'), ('is_self_billing', '=', False), ('company_id', 'parent_of', id)]",
         help="Where supplier invoices received through the national platform become draft bills. Empty: the first "
         "purchase journal.",
     )
@@ -36,6 +37,18 @@ class ResCompany(models.Model):
         string="Told about received e-invoices",
         help="These users get a digest (mail and activity) when bills arrive from the platform or messages fail.",
     )
+
+    @api.constrains("einvoice_purchase_journal_id")
+    def _check_einvoice_purchase_journal(self):
+        for company in self:
+            journal = company.einvoice_purchase_journal_id
+            if journal and (journal.type != "purchase" or journal.is_self_billing):
+                raise ValidationError(
+                    self.env._(
+                        "Received e-invoices become vendor bills: %(journal)s is not a purchase journal.",
+                        journal=journal.display_name,
+                    )
+                )
 
     def _einvoice_purchase_journal(self):
         self.ensure_one()

@@ -2,3 +2,4 @@ from . import test_move_mapping
 from . import test_security
 from . import test_inbox
 from . import test_shared_budget
+from . import test_inbox_review

@@ -5,7 +5,7 @@ fixed number of queries (partners, products, vendor codes, units, taxes, bills, 
 bill per invoice. The queries do not depend on the number of invoices or lines in the batch.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from odoo import Command
@@ -13,7 +13,7 @@ from odoo.exceptions import UserError
 
 from einvoice import matching
 from einvoice.i18n import translate
-from einvoice.model import Line
+from einvoice.model import Address, Line
 
 
 @dataclass
@@ -26,6 +26,8 @@ class PendingBill:
     report: list
     stated_total: float  # what the invoice says it totals, signed as the bill
     values: dict | None = None  # the bill to make
+    guesses: list = field(default_factory=list)  # decisions settled by a guess (the default tax), to be reviewed
+    settled: set = field(default_factory=set)  # ids of the ambiguous decisions the product's own tax settled
     bill: object = None  # account.move, made or linked
     same_as: "PendingBill | None" = None  # the same invoice, received earlier in the batch
 
@@ -66,7 +68,6 @@ class BillImporter:
         self.journal = self.company._einvoice_purchase_journal()
         self.vendors_created = {}  # proposal key -> partner: one vendor per seller, however many invoices it sent
         self.batch_bills = {}  # provisional (negative) id -> PendingBill: bills the batch is about to make
-        self.settled_taxes = set()  # ids of the ambiguous tax decisions a default settled
 
     # -- candidates, in bulk ---------------------------------------------------------------------------------------
     def _rows(self, query, params):
@@ -167,7 +168,7 @@ class BillImporter:
         by :meth:`_create_bills`, which Odoo does much faster than one by one)."""
         invoice = received.invoice
         match = matching.match_invoice(invoice, self.index, self.settings)
-        vendor = self._vendor(match.vendor)
+        vendor = self._vendor(match.vendor, invoice.seller)
         report = [self._say(self.env._("Vendor"), match.vendor), self._say(self.env._("Bill"), match.bill)]
         report += [self.env._("Read: %(finding)s", finding=str(finding)) for finding in received.findings]
         total = matching.invoice_total(invoice) or 0
@@ -179,7 +180,7 @@ class BillImporter:
         elif bill_id:
             pending.bill = self.env["account.move"].browse(bill_id)
         else:
-            pending.values = self._bill_values(invoice, match, vendor, sign, report)
+            pending.values = self._bill_values(invoice, match, vendor, sign, pending)
             if vendor:
                 provisional_id = -len(self.batch_bills) - 1
                 self.batch_bills[provisional_id] = pending
@@ -227,10 +228,11 @@ class BillImporter:
                     stated=pending.stated_total,
                 )
             )
-        uncertain = [
+        # anything the matching was not sure of is for a person to check, even when a default settled it
+        uncertain = pending.guesses + [
             decision
             for decision in pending.match.decisions()
-            if decision.kind in (matching.AMBIGUOUS, matching.SIMILAR) and id(decision) not in self.settled_taxes
+            if decision.kind in (matching.AMBIGUOUS, matching.SIMILAR) and id(decision) not in pending.settled
         ]
         certain_vendor = pending.match.vendor.certain and pending.vendor
         return ImportOutcome(
@@ -245,7 +247,9 @@ class BillImporter:
     def _say(self, what, decision):
         return f"{what}: {translate(decision.reason, self.lang)}"
 
-    def _vendor(self, decision):
+    def _vendor(self, decision, seller):
+        """The bill's vendor: the one found, or the one the invoice's seller (``seller``) makes, with its VAT number,
+        registry number, address and contact as the invoice gives them."""
         if decision.record_id:
             return self.env["res.partner"].browse(decision.record_id)
         proposal = decision.proposal
@@ -253,14 +257,18 @@ class BillImporter:
             return self.env["res.partner"]
         if proposal.key not in self.vendors_created:
             country = self.env["res.country"].search([("code", "=", proposal.country)], limit=1)
+            address = seller.address or Address()
             partner = self.env["res.partner"].create(
                 {
                     "name": proposal.name,
                     "is_company": True,
+                    "supplier_rank": 1,
                     "vat": proposal.vat,
                     "company_registry": proposal.registry,
                     "country_id": country.id,
+                    "state_id": self._state(country, address.subdivision).id,
                     "street": proposal.street,
+                    "street2": ", ".join(filter(None, [address.additional_street, address.line3])) or False,
                     "city": proposal.city,
                     "zip": proposal.postal_code,
                     "email": proposal.email,
@@ -273,27 +281,45 @@ class BillImporter:
             )
         return self.vendors_created[proposal.key]
 
-    def _tax(self, decision, product):
+    def _state(self, country, subdivision):
+        """The country's state an ISO 3166-2 code names (RO-CJ: Cluj), if Odoo knows it."""
+        code = (subdivision or "").upper().removeprefix(f"{country.code}-") if country else ""
+        if not code:
+            return self.env["res.country.state"]
+        return self.env["res.country.state"].search([("country_id", "=", country.id), ("code", "=", code)], limit=1)
+
+    def _tax(self, decision, product, pending):
         """The tax of a line, and why. Where several taxes fit (goods and services at one rate, say), the product's
-        own purchase tax or else the company's default purchase tax settles it, if it is one of them."""
+        own purchase tax settles it, if it is one of them; else the company's default purchase tax is a guess, for
+        the bill to be reviewed."""
         reason = translate(decision.reason, self.lang)
         if decision.kind != matching.AMBIGUOUS:
             return decision.record_id, reason
-        for default in (product.supplier_taxes_id, self.company.account_purchase_tax_id):
-            chosen = default.filtered(lambda tax: tax.id in decision.candidates)
-            if len(chosen) == 1:
-                self.settled_taxes.add(id(decision))
-                return chosen.id, self.env._("%(reason)s %(tax)s is used, the default.", reason=reason, tax=chosen.name)
+        chosen = product.supplier_taxes_id.filtered(lambda tax: tax.id in decision.candidates)
+        if len(chosen) == 1:
+            pending.settled.add(id(decision))
+            return chosen.id, self.env._(
+                "%(reason)s %(tax)s is used, the product's purchase tax.", reason=reason, tax=chosen.name
+            )
+        pending.guesses.append(decision)
+        chosen = self.company.account_purchase_tax_id.filtered(lambda tax: tax.id in decision.candidates)
+        if chosen:
+            return chosen.id, self.env._(
+                "%(reason)s %(tax)s is used, the company's default: check it.", reason=reason, tax=chosen.name
+            )
         return None, reason
 
-    def _bill_values(self, invoice, match, vendor, sign, report):
+    def _bill_values(self, invoice, match, vendor, sign, pending):
+        report = pending.report
         lines = []
         products = self.env["product.product"].browse(
             [decisions.product.record_id for decisions in match.lines if decisions.product.record_id]
         )
         products.mapped("supplier_taxes_id")  # one query for the invoice, not one per line
         for number, (line, decisions) in enumerate(zip(invoice.lines, match.lines, strict=True), start=1):
-            tax_id, tax_reason = self._tax(decisions.tax, products.browse(decisions.product.record_id))
+            tax_id, tax_reason = self._tax(decisions.tax, products.browse(decisions.product.record_id), pending)
+            if decisions.uom.kind == matching.NONE and line.unit_code:  # a quantity in a unit Odoo does not know
+                pending.guesses.append(decisions.uom)
             lines.append(Command.create(self._line_values(line, decisions, sign, tax_id)))
             report.append(
                 self.env._(
@@ -309,7 +335,7 @@ class BillImporter:
             tax_decision = self.index.match_tax(
                 Line(vat_category=item.vat_category, vat_rate=item.vat_rate), self.company.id, purchase=True
             )
-            tax_id, _reason = self._tax(tax_decision, self.env["product.product"])
+            tax_id, _reason = self._tax(tax_decision, self.env["product.product"], pending)
             amount = (item.amount or 0) * (1 if item.charge else -1) * sign
             lines.append(
                 Command.create(

@@ -28,6 +28,7 @@ class AccountEinvoiceInbox(models.Model):
                 self._l10n_pl_ksef_sync(connection)
             except EInvoiceError as error:  # one company's trouble does not stop the others
                 _logger.warning("KSeF purchase invoices of %s: %s", connection.company_id.name, error)
+                connection._ksef_sync_failed(error)
             self.env["account.einvoice.document"]._commit()
         self._cron_process()
         self._cron_notify()
@@ -42,7 +43,7 @@ class AccountEinvoiceInbox(models.Model):
         since = connection.incoming_from.replace(tzinfo=timezone.utc)
         result = HighWaterMarkSync(Incoming(client, auth), max_packages=PACKAGES_PER_RUN).run(since)
         stored = self._l10n_pl_ksef_store(connection.company_id, result)
-        connection.incoming_from = result.next_from.astimezone(timezone.utc).replace(tzinfo=None)
+        connection._ksef_synced(result.next_from.astimezone(timezone.utc).replace(tzinfo=None), stored)
         return stored
 
     @api.model

@@ -228,6 +228,13 @@ class L10nPlKsefConnection(models.Model):
         "high-water mark, before which nothing new can appear; set it earlier to import older invoices again.",
     )
 
+    sync_error = fields.Char(
+        string="Purchase invoices not fetched",
+        readonly=True,
+        copy=False,
+        help="Why the last sync of purchase invoices failed; empty once a sync succeeds.",
+    )
+
     _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one KSeF connection.")
 
     @api.depends("company_id")
@@ -435,6 +442,25 @@ class L10nPlKsefConnection(models.Model):
             raise UserError(self._ksef_failure(error)) from None
         inbox._cron_process()
         return notification(self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(received)))
+
+    def _ksef_synced(self, next_from, stored):
+        """A sync went through: the mark moves on without a line in the chatter (it moves at every run); the
+        chatter says what was received, and that the sync works again after it failed."""
+        was_failing = self.sync_error
+        self.with_context(mail_notrack=True).write({"incoming_from": next_from, "sync_error": False})
+        if was_failing:
+            self._message_log(body=self.env._("Purchase invoices are fetched from KSeF again."))
+        if stored:
+            self._message_log(body=self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(stored)))
+
+    def _ksef_sync_failed(self, error):
+        """A sync failed: said once in the chatter, not again at every run while it fails the same way."""
+        reason = error.translated(self.env.lang)
+        if reason != self.sync_error:
+            self.sync_error = reason
+            self.message_post(
+                body=self.env._("Purchase invoices could not be fetched from KSeF: %(reason)s", reason=reason)
+            )
 
     def _ksef_failure(self, error):
         """Why signing in failed, in words an administrator can act on."""

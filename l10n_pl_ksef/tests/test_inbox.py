@@ -128,3 +128,44 @@ class TestKsefInbox(ConnectedToKsef):
         self.assertTrue(self.messages().move_id)
         action = self.connection.action_import_purchase_invoices()  # nothing new since
         self.assertIn("0 purchase invoice(s)", action["params"]["message"])
+
+    def test_the_connection_says_only_what_changed(self):
+        """A sync that receives nothing writes nothing in the connection's chatter, though its mark moves on; one
+        that receives invoices says how many; a failing sync says so once, and again once it works."""
+
+        def said():
+            self.env.cr.precommit.run()  # the chatter's tracking lines are written when the transaction commits
+            return self.env["mail.message"].search(
+                [("model", "=", self.connection._name), ("res_id", "=", self.connection.id)]
+            )
+
+        # as the scheduler runs it: with the tracking the tests turn off
+        self.inbox = self.inbox.with_context(tracking_disable=False, mail_notrack=False)
+        before = said()
+        mark = self.connection.incoming_from
+        self.sync()
+        self.clock.advance(900)
+        self.sync()
+        self.assertNotEqual(self.connection.incoming_from, mark)
+        self.assertEqual(said(), before)
+
+        self.seed(self.supplier_invoice("GM/7781"))
+        self.sync()
+        received = said() - before
+        self.assertEqual(received.mapped("preview"), ["1 purchase invoice(s) received from KSeF."])
+
+        self.ksef.inject("status", status=400, path=r"/invoices/exports$", times=2)
+        self.clock.advance(900)
+        self.sync()
+        self.clock.advance(900)
+        self.sync()  # failing the same way: nothing more said
+        failed = said() - before - received
+        self.assertEqual(len(failed), 1)
+        self.assertIn("could not be fetched from KSeF", failed.preview)
+        self.assertTrue(self.connection.sync_error)
+
+        self.clock.advance(900)
+        self.sync()
+        again = said() - before - received - failed
+        self.assertEqual(again.mapped("preview"), ["Purchase invoices are fetched from KSeF again."])
+        self.assertFalse(self.connection.sync_error)

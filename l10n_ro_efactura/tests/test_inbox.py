@@ -207,6 +207,33 @@ class TestSpvInbox(ConnectedToAnaf):
         self.assertEqual(message.state, "imported")
         self.assertTrue(message.move_id)
 
+    def test_an_spv_message_from_listed_to_done(self):
+        """Listed but not downloaded yet, the message is named by its platform, id and day; retried, it says it waits
+        for ANAF; downloaded, it reads as its invoice; posting its bill makes it done. A sync says nothing on the
+        connection."""
+        download_id = self.anaf.add_received(SELLER_CIF, self.supplier_invoice(), seller_cif=VENDOR_CIF)
+        self.addCleanup(self.anaf.limits.__setitem__, "download", self.anaf.limits["download"])
+        self.anaf.limits["download"] = 0
+        connection_chatter = [("model", "=", self.connection._name), ("res_id", "=", self.connection.id)]
+        chatter = self.env["mail.message"].search(connection_chatter)
+        self.inbox = self.inbox.with_context(tracking_disable=False, mail_notrack=False)  # as the scheduler runs it
+        self.sync()
+        self.env.cr.precommit.run()  # tracking lines are written when the transaction commits
+        self.assertEqual(self.env["mail.message"].search(connection_chatter), chatter)
+        message = self.messages(platform_id=download_id)
+        self.assertEqual(message.name, f"RO e-Factura (ANAF) - {download_id} - {message.received_at.date()}")
+        action = message.action_retry()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("waits for the platform", action["params"]["message"])
+
+        self.anaf.limits["download"] = 10
+        action = message.action_retry()
+        self.assertEqual(message.name, "Beta Constructii SA - BETA-100 - 2026-11-12")
+        self.assertEqual(message.state, "imported", message.match_report)
+        self.assertIn(f"imported into {message.move_id.display_name}", action["params"]["message"])
+        message.move_id.action_post()
+        self.assertEqual(message.state, "done")
+
     def test_a_message_anaf_no_longer_keeps_fails_clearly(self):
         download_id = self.anaf.add_received(SELLER_CIF, self.supplier_invoice(), seller_cif=VENDOR_CIF)
         self.sync()
