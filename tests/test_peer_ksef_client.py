@@ -10,8 +10,6 @@ evidence and works around it here, never in the simulator.
 
 import base64
 import hashlib
-import io
-import zipfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -26,11 +24,13 @@ from ksef_client import http as peer_http  # noqa: E402
 from ksef_client import models as m  # noqa: E402
 from ksef_client.exceptions import KsefRateLimitError  # noqa: E402
 from ksef_client.services import AuthCoordinator  # noqa: E402
+from ksef_client.services.crypto import build_encryption_data  # noqa: E402
 from ksef_client.services.workflows import (  # noqa: E402
     BatchSessionWorkflow,
     ExportWorkflow,
     OnlineSessionWorkflow,
 )
+from ksef_client.utils.zip_utils import build_tar_gz, build_zip  # noqa: E402
 
 from einvoice.pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS  # noqa: E402
 from einvoice.sim import ManualClock  # noqa: E402
@@ -186,27 +186,35 @@ def test_upo(sim, peer, day):
 
 
 # -- batch session -------------------------------------------------------------------------------------------------
-def test_batch_session(sim, clock, peer, day):
+def batch(sim, clock, peer, day, compression, pack):
+    """A batch session of two invoices packed by the peer; their KSeF numbers once the simulator accepted them."""
     key = day[KEY_FOR_SESSIONS]
-    xmls = {f"peer-{n}.xml": invoice(f"PEER/BATCH/{n}") for n in (1, 2)}
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, xml in xmls.items():
-            archive.writestr(name, xml)
+    xmls = {f"peer-{compression}-{n}.xml": invoice(f"PEER/BATCH/{compression}/{n}") for n in (1, 2)}
     reference = BatchSessionWorkflow(peer.sessions, peer.http_client).open_upload_and_close(
         form_code=FA3,
-        zip_bytes=package.getvalue(),
+        archive_bytes=pack(xmls),
+        compression_type=compression,
         public_certificate=key.certificate,
         public_key_id=key.public_key_id,
         access_token=day["token"],
     )
+    assert sim.sessions[reference]["batch_file"]["compressionType"] == compression
     clock.advance(sim.processing_delay.total_seconds())
     status = peer.sessions.get_session_status(reference, access_token=day["token"])
     assert (status.status.code, status.successful_invoice_count, status.failed_invoice_count) == (200, 2, 0)
     listed = peer.sessions.get_session_invoices(reference, access_token=day["token"]).invoices
     assert sorted(i.invoice_file_name for i in listed) == sorted(xmls)
     assert {sim.invoices[i.reference_number].xml for i in listed} == set(xmls.values())
-    day["batch_ksef"] = sorted(i.ksef_number for i in listed)
+    day.setdefault("batch_ksef", []).extend(i.ksef_number for i in listed)
+
+
+def test_batch_session(sim, clock, peer, day):
+    batch(sim, clock, peer, day, "Zip", build_zip)
+
+
+def test_batch_session_as_targz(sim, clock, peer, day):
+    """BatchFileInfo.compressionType: "Obsługiwane typy: Zip oraz TarGz" (open-api.json, API 2.6.0)."""
+    batch(sim, clock, peer, day, "TarGz", build_tar_gz)
 
 
 # -- incoming ------------------------------------------------------------------------------------------------------
@@ -226,6 +234,7 @@ def test_metadata_query(sim, clock, peer, day):
         page_size=10,
     )
     expected = sorted([day["online_ksef"], *day["batch_ksef"]])
+    assert len(expected) == 5
     assert sorted(i.ksef_number for i in found.invoices) == expected
     assert found.has_more is False
     numbers = {i.ksef_number: i.invoice_number for i in found.invoices}
@@ -243,10 +252,13 @@ def test_metadata_query(sim, clock, peer, day):
     assert sorted(i.ksef_number for i in paged) == expected
 
 
-def test_export_with_parts_and_hash_check(sim, clock, peer, day):
+def export(sim, clock, peer, day, compression):
+    """The peer's export of everything stored today, the answer read as JSON, and the peer's model of its package:
+    ksef-client 0.20.0 (written for API 2.9.0) reads InvoicePackage.compressionType as required and cannot read a
+    finished export without it; open-api.json (API 2.6.0) has no such property (InvoicePackage required:
+    invoiceCount, size, parts, isTruncated): the package is compressed as the request asked, Zip by default
+    (InvoiceExportRequest.compressionType). So the test gives the peer's model the compression it asked for."""
     key = day[KEY_FOR_SESSIONS]
-    from ksef_client.services.crypto import build_encryption_data
-
     encryption = build_encryption_data(key.certificate, public_key_id=key.public_key_id)
     span = date_range(sim, clock)
     filters = m.InvoiceQueryFilters(
@@ -255,22 +267,23 @@ def test_export_with_parts_and_hash_check(sim, clock, peer, day):
             date_type=m.InvoiceQueryDateType.PERMANENTSTORAGE, from_=span["from"], to=span["to"]
         ),
     )
-    started = peer.invoices.export_invoices(
-        m.InvoiceExportRequest(encryption=encryption.encryption_info, filters=filters), access_token=day["token"]
+    request = m.InvoiceExportRequest(
+        encryption=encryption.encryption_info, filters=filters, compression_type=m.CompressionType(compression)
     )
+    started = peer.invoices.export_invoices(request, access_token=day["token"])
     assert peer.invoices.get_export_status(started.reference_number, access_token=day["token"]).status.code == 100
     clock.advance(sim.export_delay.total_seconds())
-    # ksef-client 0.20.0 (written for API 2.9.0) reads InvoicePackage.compressionType as required and cannot read a
-    # finished export without it; open-api.json (API 2.6.0) has no such property (InvoicePackage required:
-    # invoiceCount, size, parts, isTruncated) and says the package is a ZIP unless the request asked for TarGz
-    # (InvoiceExportRequest.compressionType: "Domyślna kompresja to Zip"). So the test reads the answer as JSON
-    # through the peer's HTTP client and gives the peer's model the compression the request implied.
     answer = peer.http_client.request(
         "GET", f"/invoices/exports/{started.reference_number}", access_token=day["token"]
     ).json()
     assert answer["status"]["code"] == 200 and "compressionType" not in answer["package"]
-    package = m.InvoicePackage.from_dict({**answer["package"], "compressionType": "Zip"})
+    package = m.InvoicePackage.from_dict({**answer["package"], "compressionType": compression})
     assert len(package.parts) > 1  # the simulator cuts parts of 2 KiB
+    return package, encryption
+
+
+def test_export_with_parts_and_hash_check(sim, clock, peer, day):
+    package, encryption = export(sim, clock, peer, day, "Zip")
     workflow = ExportWorkflow(peer.invoices, peer.http_client)
     result = workflow.download_and_process_package(package, encryption)
     expected = {day["online_ksef"], *day["batch_ksef"]}
@@ -286,6 +299,14 @@ def test_export_with_parts_and_hash_check(sim, clock, peer, day):
     sim.inject("status", status=200, body=damaged, headers=headers, path=part.url.rsplit("/", 1)[1])
     with pytest.raises(ValueError, match="hash mismatch"):
         workflow.download_and_process_package(package, encryption)
+
+
+def test_export_as_targz(sim, clock, peer, day):
+    """InvoiceExportRequest.compressionType: "Obsługiwane typy: Zip oraz TarGz" (open-api.json, API 2.6.0)."""
+    package, encryption = export(sim, clock, peer, day, "TarGz")
+    assert all(part.part_name.endswith(".tar.gz.aes") for part in package.parts)
+    result = ExportWorkflow(peer.invoices, peer.http_client).download_and_process_package(package, encryption)
+    assert {name.removesuffix(".xml") for name in result.invoice_xml_files} == {day["online_ksef"], *day["batch_ksef"]}
 
 
 def test_download_by_ksef_number(sim, peer, day):
