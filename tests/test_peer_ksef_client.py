@@ -225,31 +225,22 @@ def date_range(sim, clock):
 def test_metadata_query(sim, clock, peer, day):
     clock.advance(sim.storage_delay.total_seconds())
     span = date_range(sim, clock)
-    found = peer.invoices.query_invoice_metadata_by_date_range(
-        subject_type=m.InvoiceQuerySubjectType.SUBJECT1,
-        date_type=m.InvoiceQueryDateType.INVOICING,
-        date_from=span["from"],
-        date_to=span["to"],
-        access_token=day["token"],
-        page_size=10,
-    )
+    query = {
+        "subject_type": m.InvoiceQuerySubjectType.SUBJECT1,
+        "date_type": m.InvoiceQueryDateType.INVOICING,
+        "date_from": span["from"],
+        "date_to": span["to"],
+        "access_token": day["token"],
+        "page_size": 10,
+    }
+    found = peer.invoices.query_invoice_metadata_by_date_range(**query)
     expected = sorted([day["online_ksef"], *day["batch_ksef"]])
     assert len(expected) == 5
     assert sorted(i.ksef_number for i in found.invoices) == expected
     assert found.has_more is False
     numbers = {i.ksef_number: i.invoice_number for i in found.invoices}
     assert numbers[day["online_ksef"]] == "PEER/ONLINE/1"
-    paged = list(
-        peer.invoices.iter_invoice_metadata_by_date_range(
-            subject_type=m.InvoiceQuerySubjectType.SUBJECT1,
-            date_type=m.InvoiceQueryDateType.INVOICING,
-            date_from=span["from"],
-            date_to=span["to"],
-            access_token=day["token"],
-            page_size=10,
-        )
-    )
-    assert sorted(i.ksef_number for i in paged) == expected
+    assert sorted(i.ksef_number for i in peer.invoices.iter_invoice_metadata_by_date_range(**query)) == expected
 
 
 def export(sim, clock, peer, day, compression):
