@@ -2,8 +2,8 @@
 pydantic; installed in the current-releases environment only).
 
 Each step is its own test, in order, on one simulator: OAuth (the authorisation code, then a refresh after a 401),
-upload, status, the message lists, download, validation and PDF. anafpy speaks to ANAF's own hosts
-(logincert.anaf.ro, api.anaf.ro, webservicesp.anaf.ro) and has no setting for another one; the test hands it
+upload, status, the message lists, download, the signature check, validation, PDF and a 429. anafpy speaks to ANAF's
+own hosts (logincert.anaf.ro, api.anaf.ro, webservicesp.anaf.ro) and has no setting for another one; the test hands it
 httpx2 clients whose transport carries each request to the simulator on 127.0.0.1 instead, paths and bodies untouched.
 """
 

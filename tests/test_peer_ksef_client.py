@@ -2,10 +2,10 @@
 current-releases environment only; the pinned one lacks httpx and a new enough cryptography).
 
 Each step of a working day is its own test, in order, on one simulator: public keys, KSeF-token and XAdES logins, an
-online session with an FA(3) invoice, its statuses and UPOs, a batch session, a metadata query, an export in several
-parts checked against their hashes, a download by KSeF number, and a 429 with Retry-After. Every exchange is also held
-against open-api.json (``conftest.py``). Where the peer leaves the official description, the test says so with the
-evidence and works around it here, never in the simulator.
+online session with an FA(3) invoice, its statuses and UPOs, batch sessions (Zip and TarGz), a metadata query, exports
+in several parts checked against their hashes (Zip and TarGz), a download by KSeF number, and a 429 with Retry-After.
+Every exchange is also held against open-api.json (``conftest.py``). Where the peer leaves the official description,
+the test says so with the evidence and works around it here, never in the simulator.
 """
 
 import base64
@@ -83,10 +83,6 @@ def day():
     the Ministry's sample invoice is missing, rather than failing for lack of what an earlier step skipped."""
     sample()
     return {}
-
-
-def ministry_pem(peer, usage):
-    return peer.security.get_public_key_certificate(usage)
 
 
 # -- authentication ------------------------------------------------------------------------------------------------
