@@ -13,8 +13,12 @@ PYENV_PYTHONS := $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.1[2-9]
 CURRENT_PYTHON ?= $(or $(lastword $(sort $(PYENV_PYTHONS))),$(shell command -v python3.13 || command -v python3.12),$(PYTHON))
 CURRENT_VENV := .venv-current
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
-# the Ministry's FA(3) schema ships in ksef-client; only its files are read, so none of its dependencies is installed
-FA3_SCHEMA_PACKAGE := ksef-client==0.20.0
+# the Ministry's FA(3) schema ships in ksef-client; the pinned venv reads only its files, without its dependencies
+KSEF_CLIENT_VERSION := 0.20.0
+FA3_SCHEMA_PACKAGE := ksef-client==$(KSEF_CLIENT_VERSION)
+# third-party clients that drive our simulators as outside judges (tests/test_peer_*.py), on current releases only:
+# their dependencies (httpx, cryptography >= 42, lxml >= 5, xmlsec) would break the pins. anafpy needs Python 3.12
+PEERS := 'ksef-client[xml]==$(KSEF_CLIENT_VERSION)' 'anafpy==0.13.3; python_version >= "3.12"'
 
 .PHONY: test test-lib test-current test-odoo demo lint bench campaign clean
 
@@ -28,7 +32,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) Makefile
 $(CURRENT_VENV)/.installed: pyproject.toml Makefile
 	$(CURRENT_PYTHON) -m venv $(CURRENT_VENV)
 	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) --upgrade -e '.[test]'
-	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) --no-deps $(FA3_SCHEMA_PACKAGE)
+	$(CURRENT_VENV)/bin/python $(PIP_INSTALL) $(PEERS)
 	touch $@
 
 test: test-lib test-current test-odoo

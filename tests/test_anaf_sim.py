@@ -143,6 +143,28 @@ def test_processing_then_ok_and_nok_with_their_messages(api, sim, clock):
     assert "[BR-RO-001]" in report.errors[0]
 
 
+def test_signature_check_of_a_download(api, sim, clock):
+    """POST /api/validate/signature (swagger/validaresemnatura.json): the invoice and the semnatura_*.xml of its
+    download as multipart/form-data; ANAF's verdict in ``msg``, 400 when a file is missing or not XML."""
+    index = api.upload().index
+    clock.now += 60
+    download = etree.fromstring(api.get(f"{REST}/stareMesaj", id_incarcare=index).content).get("id_descarcare")
+    archive = zipfile.ZipFile(io.BytesIO(api.get(f"{REST}/descarcare", id=download).content))
+    invoice, signature = archive.read(f"{index}.xml"), archive.read(f"semnatura_{index}.xml")
+
+    def check(**files):
+        return requests.post(f"{sim.url}/api/validate/signature", files=files, timeout=5)
+
+    assert check(file=invoice, signature=signature).json()["msg"].startswith("Fișierele încărcate au fost validate")
+    forged = invoice.replace(b"2021-11-12", b"2021-11-13", 1)
+    assert forged != invoice
+    assert check(file=forged, signature=signature).json()["msg"].startswith("Fișierele încărcate NU au putut fi")
+    assert check(file=invoice, signature=invoice).json()["msg"].startswith("Fișierele încărcate NU au putut fi")
+    refused = check(file=invoice)
+    assert refused.status_code == 400 and refused.json()["msg"].startswith("Eroare tehnică: request incorect.")
+    assert check(file=b"not xml", signature=signature).status_code == 400
+
+
 def test_listing_lags_behind_processing(clock):
     with AnafSimulator(clock=clock, cifs=(CIF,), processing_seconds=60, listing_seconds=600) as sim:
         api = Api(sim)

@@ -22,10 +22,13 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import NameOID
@@ -48,6 +51,22 @@ NS_BUYER_MESSAGE = "mfp:anaf:dgti:spv:reqMesaj:v1"
 RO_TIME = ZoneInfo("Europe/Bucharest")
 DAY = 86400
 RETENTION_DAYS = 60
+SIGNATURE_VALID = (
+    "Fișierele încărcate au fost validate cu succes, din perspectiva autenticității semnăturii aplicate și a "
+    "apartenenței acesteia la XML-ul ce reprezintă factura electronică. Documentul factură de tip XML cu semnătura de "
+    "validare atașată, este considerat document original din perspectiva legislativă și este generat prin "
+    "intermediul sistemului național RO e-Factura."
+)
+SIGNATURE_INVALID = (
+    "Fișierele încărcate NU au putut fi validate cu succes, din perspectiva autenticității semnăturii aplicate și a "
+    "apartenenței acesteia la XML-ul ce reprezintă factura electronică. Documentul factură de tip XML cu semnătura de "
+    "validare atașată, NU poate fi considerat document original din perspectiva legislativă și NU este generat prin "
+    "intermediul sistemului național RO e-Factura."
+)
+SIGNATURE_REQUEST_ERROR = (
+    "Eroare tehnică: request incorect. Cauza: cel puțin unul din documente NU a fost încărcat sau NU este un fisier "
+    "de tip XML specific facturii electronice."
+)
 DEFAULT_CIF = "8000000000"
 DEFAULT_CLIENT_ID = "sim-client-id"
 DEFAULT_CLIENT_SECRET = "sim-client-secret"  # noqa: S105 - the simulator's published test secret
@@ -347,6 +366,8 @@ class AnafSimulator(SimServer):
         self.route(
             "POST", r"/prod/FCTEL/rest/transformare/(?P<type>FACT1|FCN)(?P<novld>/DA)?", self._limited(self._to_pdf)
         )
+        # at the host's root, without FCTEL/rest nor test/prod (swagger/validaresemnatura.json)
+        self.route("POST", r"/api/validate/signature", self._limited(self._validate_signature))
 
     def _limited(self, handler):
         def serve(request):
@@ -570,6 +591,36 @@ class AnafSimulator(SimServer):
             return Response.json({"stare": "nok", "Messages": messages, "trace_id": str(uuid.uuid4())})
         return Response(200, _pdf(request.body), "application/pdf")
 
+    def _validate_signature(self, request):
+        """Whether ``signature`` (a downloaded semnatura_*.xml: the document with ANAF's enveloped XML-DSig) signs
+        ``file``, with the texts of swagger/validaresemnatura.json."""
+        files = _form_files(request)
+        try:
+            document, signed = parse_xml(files["file"]), parse_xml(files["signature"])
+        except (KeyError, UnsafeInputError):
+            return Response.json({"msg": SIGNATURE_REQUEST_ERROR}, 400)
+        return Response.json({"msg": SIGNATURE_VALID if self._signs(signed, document) else SIGNATURE_INVALID})
+
+    def _signs(self, signed, document):
+        signature = signed.find(f"{{{DSIG}}}Signature")
+        signed_info = signature.find(f"{{{DSIG}}}SignedInfo") if signature is not None else None
+        if signed_info is None:
+            return False
+        signed.remove(signature)
+        content = etree.tostring(signed, method="c14n", exclusive=True)
+        if content != etree.tostring(document, method="c14n", exclusive=True):
+            return False
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        if digest != signed_info.findtext(f"{{{DSIG}}}Reference/{{{DSIG}}}DigestValue"):
+            return False
+        try:
+            value = base64.b64decode(signature.findtext(f"{{{DSIG}}}SignatureValue") or "")
+            signed_bytes = etree.tostring(signed_info, method="c14n", exclusive=True)
+            self.public_key.verify(value, signed_bytes, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
     def _document_errors(self, request):
         try:
             root = parse_xml(request.body)
@@ -649,6 +700,18 @@ def _upload_answer(now, *, index=None, error=None):
     if index:
         attributes["index_incarcare"] = index
     return Response.xml(_header(NS_UPLOAD, attributes, error))
+
+
+def _form_files(request):
+    """The parts of a multipart/form-data body, ``{name: bytes}``."""
+    content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + request.body)
+    if not message.is_multipart():
+        return {}
+    return {
+        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        for part in message.iter_parts()
+    }
 
 
 def _invoice_details(index, seller, buyer):

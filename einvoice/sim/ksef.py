@@ -13,8 +13,10 @@ import io
 import json
 import math
 import secrets
+import tarfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -39,7 +41,7 @@ from ..pl.crypto import (
 from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_datetime, parse_datetime
 from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
 from ..validation import ValidationUnavailableError, fa3_schema, xsd_findings
-from ..xmlsafe import UnsafeInputError, parse_xml, read_zip
+from ..xmlsafe import MAX_MEMBER_BYTES, UnsafeInputError, parse_xml, read_zip
 from .ksef_credentials import KsefCredentials, enrollment_data, subject_identifier
 from .server import Response, SimServer, self_signed_certificate
 from .server import bearer as _bearer
@@ -1019,7 +1021,7 @@ class KsefSimulator(KsefCredentials, SimServer):
         return Response(204)
 
     def _unpack_batch(self, session):
-        """Check, decrypt, join and unzip the parts; judge every invoice. The session code (100 = fine)."""
+        """Check, decrypt, join and unpack the parts; judge every invoice. The session code (100 = fine)."""
         declared = session["batch_file"]
         pieces = []
         for part in sorted(declared["fileParts"], key=lambda p: p["ordinalNumber"]):
@@ -1036,7 +1038,7 @@ class KsefSimulator(KsefCredentials, SimServer):
         if FileDigest.of(archive) != FileDigest(declared.get("fileHash"), declared.get("fileSize")):
             return 405
         try:
-            files = read_zip(archive, max_members=10_000, what="batch package")
+            files = _unpack(archive, declared.get("compressionType"))
         except UnsafeInputError:
             return 430
         for name, xml in files.items():
@@ -1138,18 +1140,16 @@ class KsefSimulator(KsefCredentials, SimServer):
         reference = self._reference("EH")
         export = {"ready_at": self.clock() + self.export_delay, "code": 415 if key is None else 200, "nip": nip}
         if key is not None:
-            export["package"] = self._package(found, key, filters)
+            export["package"] = self._package(found, key, filters, body.get("compressionType"))
         self.exports[reference] = export
         return Response.json({"referenceNumber": reference}, status=201)
 
-    def _package(self, found, key, filters):
+    def _package(self, found, key, filters, compression):
         chosen = found[: self.max_export_invoices]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for invoice in chosen:
-                archive.writestr(f"{invoice.ksef_number}.xml", invoice.xml)
-            archive.writestr("_metadata.json", json.dumps({"invoices": [self._metadata(i) for i in chosen]}))
-        data = buffer.getvalue()
+        files = {f"{invoice.ksef_number}.xml": invoice.xml for invoice in chosen}
+        files["_metadata.json"] = json.dumps({"invoices": [self._metadata(i) for i in chosen]}).encode()
+        data = _pack(files, compression)
+        extension = "tar.gz" if compression == "TarGz" else "zip"
         parts = []
         for ordinal, start in enumerate(range(0, len(data), self.export_part_bytes), 1):
             plain = data[start : start + self.export_part_bytes]
@@ -1160,7 +1160,7 @@ class KsefSimulator(KsefCredentials, SimServer):
             parts.append(
                 {
                     "ordinalNumber": ordinal,
-                    "partName": f"part-{ordinal}.zip.aes",
+                    "partName": f"part-{ordinal}.{extension}.aes",
                     "method": "GET",
                     "url": url,
                     "expirationDate": format_datetime(expires),
@@ -1227,6 +1227,42 @@ class KsefSimulator(KsefCredentials, SimServer):
 
     def _latarnia_status(self, request):
         return Response.json({"status": self.availability, "messages": self.availability_messages})
+
+
+def _pack(files, compression):
+    """The package of ``files`` as the request's compressionType asks: TarGz, or Zip by default (open-api.json,
+    InvoiceExportRequest.compressionType: "Obsługiwane typy: Zip oraz TarGz. Domyślna kompresja to Zip")."""
+    buffer = io.BytesIO()
+    if compression == "TarGz":
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for name, content in files.items():
+                member = tarfile.TarInfo(name)
+                member.size = len(content)
+                archive.addfile(member, io.BytesIO(content))
+    else:
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in files.items():
+                archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _unpack(data, compression, max_members=10_000):
+    """The files of a batch package, by its declared compressionType (BatchFileInfo: Zip or TarGz, Zip by default);
+    a package that cannot be read safely raises UnsafeInputError (session status 430)."""
+    if compression != "TarGz":
+        return read_zip(data, max_members=max_members, what="batch package")
+    files = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive:
+                if member.isdir():
+                    continue
+                if not member.isfile() or len(files) >= max_members or member.size > MAX_MEMBER_BYTES:
+                    raise UnsafeInputError(f"The batch package holds a link, too many or too big files: {member.name}")
+                files[member.name] = archive.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise UnsafeInputError(f"The batch package is not a readable tar.gz file: {error}") from None
+    return files
 
 
 def _nip_of(context):
