@@ -15,6 +15,7 @@
         "views/account_move_views.xml",
         "views/report_invoice.xml",
         "views/l10n_pl_ksef_connection_views.xml",
+        "views/account_einvoice_inbox_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "assets": {

@@ -235,6 +235,16 @@ class L10nPlKsefConnection(models.Model):
         help="Why the last sync of purchase invoices failed; empty once a sync succeeds.",
     )
 
+    incoming_third_from = fields.Datetime(
+        string="Third-party invoices from",
+        required=True,
+        default=lambda self: fields.Datetime.now() - INCOMING_HISTORY,
+        copy=False,
+        tracking=True,
+        help="Invoices that name the company as a third party (Podmiot3: payer, recipient, additional buyer...) "
+        "and that KSeF stored from this moment on are imported, to be reviewed. Each sync moves it on.",
+    )
+
     _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one KSeF connection.")
 
     @api.depends("company_id")
@@ -443,11 +453,15 @@ class L10nPlKsefConnection(models.Model):
         inbox._cron_process()
         return notification(self.env._("%(count)s purchase invoice(s) received from KSeF.", count=len(received)))
 
-    def _ksef_synced(self, next_from, stored):
-        """A sync went through: the mark moves on without a line in the chatter (it moves at every run); the
-        chatter says what was received, and that the sync works again after it failed."""
+    def _ksef_moved(self, mark, next_from):
+        """A high-water mark moves on, without a line in the chatter: it moves at every run."""
+        self.with_context(mail_notrack=True).write({mark: next_from})
+
+    def _ksef_synced(self, stored):
+        """A sync went through: the chatter says what was received, and that the sync works again after it
+        failed."""
         was_failing = self.sync_error
-        self.with_context(mail_notrack=True).write({"incoming_from": next_from, "sync_error": False})
+        self.with_context(mail_notrack=True).write({"sync_error": False})
         if was_failing:
             self._message_log(body=self.env._("Purchase invoices are fetched from KSeF again."))
         if stored:

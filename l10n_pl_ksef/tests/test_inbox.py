@@ -5,7 +5,7 @@ from odoo.tests import tagged
 
 from einvoice.model import Address, Invoice, Line, Party
 from einvoice.pl import fa3
-from einvoice.pl.model import PlInvoice
+from einvoice.pl.model import ROLE_PAYER, PlInvoice, ThirdParty
 
 from .common import SELLER_NIP, ConnectedToKsef
 
@@ -26,8 +26,10 @@ class TestKsefInbox(ConnectedToKsef):
         cls.delta = partners.create({"name": "Delta Transport S.A.", "is_company": True, "vat": DELTA_NIP})
         cls.inbox = cls.env["account.einvoice.inbox"]
 
-    def supplier_invoice(self, number, nip=GAMMA_NIP, name="Gamma Materiały sp. z o.o.", amount="100.00"):
-        """The FA(3) a supplier sends to our company through KSeF."""
+    def supplier_invoice(
+        self, number, nip=GAMMA_NIP, name="Gamma Materiały sp. z o.o.", amount="100.00", buyer=SELLER_NIP, third=()
+    ):
+        """The FA(3) a supplier sends to our company through KSeF (or to ``buyer``, naming ``third`` parties)."""
         amount = Decimal(amount)
         invoice = Invoice.build(
             number=number,
@@ -35,9 +37,9 @@ class TestKsefInbox(ConnectedToKsef):
             type_code="380",
             currency="PLN",
             seller=Party(name=name, vat_id=f"PL{nip}", address=Address("PL", "ul. Szkolna 2", city="Radom")),
-            buyer=Party(name="Alfa", vat_id=f"PL{SELLER_NIP}", address=Address("PL", "ul. Marszałkowska 10")),
+            buyer=Party(name="Alfa", vat_id=f"PL{buyer}", address=Address("PL", "ul. Marszałkowska 10")),
             lines=[Line("1", Decimal(4), "H87", amount, amount / 4, "Cement 40 kg", "S", Decimal(23))],
-            extensions={"pl": PlInvoice()},
+            extensions={"pl": PlInvoice(third_parties=tuple(third))},
         )
         return fa3.write(invoice)
 
@@ -53,8 +55,9 @@ class TestKsefInbox(ConnectedToKsef):
     def messages(self):
         return self.inbox.search([("platform", "=", "pl_ksef")], order="id")
 
-    def exports(self):
-        return self.ksef.requests_to(r"/invoices/exports$", "POST")
+    def exports(self, subject="Subject2"):
+        requests = self.ksef.requests_to(r"/invoices/exports$", "POST")
+        return [request for request in requests if request.json()["filters"]["subjectType"] == subject]
 
     def test_received_invoices_become_bills_of_vendors_found_by_nip_once(self):
         gamma = self.seed(self.supplier_invoice("GM/7781"))
@@ -80,6 +83,24 @@ class TestKsefInbox(ConnectedToKsef):
         vendors = messages.move_id.partner_id
         self.assertEqual(self.env["account.move"].search_count([("partner_id", "in", vendors.ids)]), 2)
         self.assertEqual(self.exports()[-1].json()["filters"]["dateRange"]["from"][:19], mark.isoformat()[:19])
+
+    def test_an_invoice_naming_the_company_as_a_third_party_is_imported_with_its_role_to_review(self):
+        payer = ThirdParty(Party(name="Alfa", vat_id=f"PL{SELLER_NIP}"), role=ROLE_PAYER)
+        paid_for = self.seed(self.supplier_invoice("GM/P3", buyer=DELTA_NIP, third=[payer]))
+        bought = self.seed(self.supplier_invoice("GM/8"))
+        self.sync()
+        third, own = self.messages().sorted(lambda message: message.platform_id != paid_for.ksef_number)
+        self.assertEqual(third.platform_id, paid_for.ksef_number)
+        self.assertEqual((third.l10n_pl_ksef_subject, third.l10n_pl_ksef_third_role), ("Subject3", "6"))
+        self.assertEqual((own.platform_id, own.l10n_pl_ksef_subject), (bought.ksef_number, "Subject2"))
+        self.assertEqual(third.state, "to_review", "a third party's invoice is for an accountant to judge")
+        self.assertTrue(third.move_id)
+        self.assertEqual(len(self.exports("Subject3")), 1)
+        self.assertTrue(self.connection.incoming_third_from > self.connection.create_date)
+
+        self.clock.advance(900)
+        self.sync()
+        self.assertEqual(len(self.messages()), 2, "each invoice once")
 
     def test_an_invoice_stored_late_comes_with_the_next_sync(self):
         """Numbered now, written to permanent storage later: above KSeF's high-water mark, it is not lost."""
