@@ -33,7 +33,7 @@ from .model import (
 )
 from .numeric import NumberError, read_number
 from .rules import Finding
-from .ubl import ReadResult, SyntaxFacts, TaxTotalFact, normalize_space
+from .ubl import BOOLEANS, ReadResult, SyntaxFacts, TaxTotalFact, normalize_space
 from .xmlsafe import parse_xml
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -44,6 +44,7 @@ NS = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 VAT_SCHEME = "VA"  # SpecifiedTaxRegistration/ID schemeID of a VAT identifier (BT-31); others are BT-32
 SUPPORTING_DOCUMENT, TENDER, INVOICED_OBJECT = "916", "50", "130"
 DIRECT_DEBIT_CODES = {"49", "59"}
+PAYMENT_MEANS = "ram:SpecifiedTradeSettlementPaymentMeans"
 
 
 class CiiError(EInvoiceError):
@@ -117,12 +118,13 @@ class _Reader:
         credit = invoice.type_code in CREDIT_NOTE_TYPES
         settlement = self.node(self.root, "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement")
         summation = self.node(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+        # the CII rules look at a VAT total by its currencyID only (BR-CO-14's context, BR-CO-15's count)
         tax_totals = tuple(
             TaxTotalFact(
                 self.number(node, "TaxTotalAmount"),
-                node.get("currencyID") or invoice.currency,
+                node.get("currencyID"),
                 tuple(vat.tax_amount for vat in invoice.vat_breakdown)
-                if node.get("currencyID") in (None, invoice.currency)
+                if node.get("currencyID") == invoice.currency
                 else (),
             )
             for node in self.nodes(summation, "ram:TaxTotalAmount")
@@ -132,6 +134,9 @@ class _Reader:
             has_monetary_total=summation is not None,
             tax_totals=tax_totals,
             line_tags=("CreditNoteLine" if credit else "InvoiceLine",) * len(invoice.lines),
+            syntax="CII",
+            payment_terms_present=self.node(settlement, "ram:SpecifiedTradePaymentTerms/ram:Description") is not None,
+            payment_accounts=tuple(map(self.payment_account, self.nodes(settlement, PAYMENT_MEANS))),
         )
         return ReadResult(invoice, self.findings, facts)
 
@@ -285,14 +290,24 @@ class _Reader:
 
     def all_payment_means(self, settlement, terms):
         """CII keeps the direct debit mandate (BG-19) in the payment terms: it goes to the direct debit means."""
-        means = [
-            self.payment_means(node) for node in self.nodes(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-        ]
+        means = [self.payment_means(node) for node in self.nodes(settlement, PAYMENT_MEANS)]
         mandate = self.text(terms, "ram:DirectDebitMandateID")
         if means and mandate:
             debit = next((i for i, item in enumerate(means) if item.code in DIRECT_DEBIT_CODES), 0)
             means[debit] = replace(means[debit], mandate_id=mandate)
         return tuple(means)
+
+    def payment_account(self, node):
+        """What BR-50 and BR-61 look at in CII: they are asserted on the creditor account, when there is one."""
+        account = self.node(node, "ram:PayeePartyCreditorFinancialAccount")
+        identifiers = [self.node(account, "ram:IBANID"), self.node(account, "ram:ProprietaryID")]
+        type_code = self.node(node, "ram:TypeCode")
+        return (
+            type_code.text if type_code is not None else None,
+            account is not None,
+            any(identifier is not None for identifier in identifiers),
+            any(identifier is not None and (identifier.text or "").strip() for identifier in identifiers),
+        )
 
     def payment_means(self, node):
         card = self.node(node, "ram:ApplicableTradeSettlementFinancialCard")
@@ -311,10 +326,10 @@ class _Reader:
         )
 
     def allowance_charge(self, node, document_level=True):
-        indicator = (self.text(node, "ram:ChargeIndicator/udt:Indicator") or "").lower()
+        indicator = self.text(node, "ram:ChargeIndicator/udt:Indicator") or ""
         tax = self.node(node, "ram:CategoryTradeTax")
         return AllowanceCharge(
-            charge={"true": True, "false": False}.get(indicator),
+            charge=BOOLEANS.get(indicator),
             amount=self.decimal(node, "ram:ActualAmount"),
             base_amount=self.decimal(node, "ram:BasisAmount"),
             percent=self.decimal(node, "ram:CalculationPercent"),

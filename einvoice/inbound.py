@@ -4,11 +4,11 @@
 archive (ANAF's signature, a PDF) so that the caller can attach them to the vendor bill.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from . import cii, ubl
+from . import cii, en16931, ubl
 from .errors import EInvoiceError
 from .i18n import _
 from .model import Invoice
@@ -37,6 +37,14 @@ class ReceivedDocument:
     xml: bytes = field(repr=False)
     files: dict = field(default_factory=dict, repr=False)  # the archive's other files by name (signature, PDF...)
     findings: tuple = ()  # what reading found that the model cannot carry (malformed dates or numbers)
+    facts: object = field(default=None, repr=False)  # the document's shape as written (ubl.SyntaxFacts), UBL and CII
+
+    def warnings(self):
+        """What the EN 16931 checks find in a UBL or CII document, every finding a warning: a received document is
+        read whatever our checks say (the platform, or the official rules, accepted it), and the reader decides."""
+        if self.facts is None:
+            return []
+        return [replace(finding, fatal=False) for finding in en16931.RULES.run(self.invoice, self.facts)]
 
     def pdf(self):
         """``(name, bytes)`` of the invoice's own PDF: embedded in the XML (BG-24), else next to it in the archive."""
@@ -86,4 +94,5 @@ def read_received(data, name="invoice.xml"):
         xml=content,
         files={other: value for other, value in files.items() if other != file_name},
         findings=tuple(result.findings),
+        facts=result.facts if syntax in ("UBL", "CII") else None,  # EN 16931 does not judge FA(3)
     )

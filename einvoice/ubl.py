@@ -538,6 +538,13 @@ class SyntaxFacts:
     taxed_category_texts: tuple | None = None  # raw VAT category ids as BR-RO-065 / BR-RO-120 see them
     category_uses: tuple = ()  # every CategoryUse, for the VAT category rules
     malformed: frozenset = frozenset()  # elements present but unreadable (a date or number that is not one)
+    syntax: str = "UBL"  # UBL or CII: the few rules whose official binding differs look at it
+    blank: frozenset = frozenset()  # local names of elements whose text is only blanks (not empty): see BR-21
+    empty: frozenset = frozenset()  # local names of elements present without a value (empty or blanks): BR-CO-26
+    payment_terms_present: bool | None = None  # the payment terms element exists, even empty (BR-CO-25)
+    # per payment means of a document read: (its code as written, the account paid into is present, its identifier
+    # is present, the identifier is filled as BR-50 reads it); None for a document written from the model
+    payment_accounts: tuple | None = None
 
 
 @dataclass
@@ -558,6 +565,25 @@ def read_element(root):
     if (name.namespace, name.localname) not in ((INVOICE_NS, "Invoice"), (CREDIT_NOTE_NS, "CreditNote")):
         raise UblError(_("This is not a UBL Invoice or CreditNote (root element %(root)s).", root=name.localname))
     return _Reader(root).result()
+
+
+def blank_elements(root, empty=False):
+    """The local names of the leaf elements whose text is blanks only (``empty``: or nothing at all). The official
+    ``(cbc:ID) != ''`` holds for blanks (it does not normalise the space), ``exists(...)`` for both, though their
+    value reads as empty."""
+    return frozenset(
+        etree.QName(element).localname
+        for element in root.iter()
+        if isinstance(element.tag, str)
+        and not len(element)
+        and not (element.text or "").strip()
+        and (empty or element.text)
+    )
+
+
+# xs:boolean's lexical forms: the official rules compare ChargeIndicator with true() and false(), which reads "1" and
+# "0" as well as "true" and "false"
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def normalize_space(text):
@@ -602,8 +628,24 @@ class _Reader:
             taxed_category_texts=self.taxed_category_texts(),
             category_uses=self.category_uses(),
             malformed=frozenset(self.malformed),
+            blank=blank_elements(root),
+            empty=blank_elements(root, empty=True),
+            payment_terms_present=root.find("cac:PaymentTerms/cbc:Note", NS) is not None,
+            payment_accounts=tuple(self.payment_account(node) for node in root.findall("cac:PaymentMeans", NS)),
         )
         return ReadResult(invoice, self.findings, facts)
+
+    @staticmethod
+    def payment_account(node):
+        """What BR-50 reads: ``(cbc:ID) != ''`` on cac:PayeeFinancialAccount, the text as written."""
+        account = node.find("cac:PayeeFinancialAccount", NS)
+        identifiers = account.findall("cbc:ID", NS) if account is not None else []
+        return (
+            node.findtext("cbc:PaymentMeansCode", None, NS),
+            account is not None,
+            bool(identifiers),
+            any(identifier.text for identifier in identifiers),
+        )
 
     def taxed_category_texts(self):
         """The category ids BR-RO-065 and BR-RO-120 compare, unnormalised: allowances (with a VAT scheme),
@@ -643,7 +685,7 @@ class _Reader:
                 uses.append(self.category_use(category, "line", amount, line_tag=LINE_TAGS[line.tag]))
         for node in self.root.findall("cac:AllowanceCharge", NS):
             indicator = (self.text(node, "cbc:ChargeIndicator") or "").lower()
-            place = {"true": "charge", "false": "allowance"}.get(indicator, "unmarked")
+            place = {True: "charge", False: "allowance"}.get(BOOLEANS.get(indicator), "unmarked")
             for category in node.findall("cac:TaxCategory", NS):
                 uses.append(self.category_use(category, place, self.decimal(node, "cbc:Amount")))
         for subtotal in self.root.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
@@ -905,7 +947,7 @@ class _Reader:
     def allowance_charge(self, node, document_level=True):
         category, rate, _reason, _code = self.tax_category(node.find("cac:TaxCategory", NS))
         return AllowanceCharge(
-            charge={"true": True, "false": False}.get((self.text(node, "cbc:ChargeIndicator") or "").lower()),
+            charge=BOOLEANS.get(self.text(node, "cbc:ChargeIndicator") or ""),
             amount=self.decimal(node, "cbc:Amount"),
             base_amount=self.decimal(node, "cbc:BaseAmount"),
             percent=self.decimal(node, "cbc:MultiplierFactorNumeric"),

@@ -60,6 +60,11 @@ CEN_UNIT_TESTS = Artefact(
     "EINVOICE_EN16931_UNIT_TESTS",
     "rules/en16931/unit-tests",
 )
+CEN_CII_RULES = Artefact(
+    "CEN's EN 16931 CII validation artefacts (compiled XSLT, D16B schema, examples, unit tests)",
+    "EINVOICE_EN16931_CII",
+    "rules/en16931/cii",
+)
 RO_SAMPLES = Artefact(
     "ANAF's example invoices and real SPV answers",
     "EINVOICE_RO_SAMPLES",
@@ -80,7 +85,7 @@ ANAF_API = Artefact(
     "EINVOICE_ANAF_API",
     "rules/anaf-api",
 )
-ALL = (KSEF_API, ANAF_API, CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, RO_SAMPLES, PL_SAMPLES)
+ALL = (KSEF_API, ANAF_API, CIUS_RO_RULES, FA3_SCHEMA, CEN_UNIT_TESTS, CEN_CII_RULES, RO_SAMPLES, PL_SAMPLES)
 
 
 @functools.cache

@@ -45,7 +45,9 @@ def test_cii_example_converts_without_new_faults(name, cius_ro_rules):
     identifier, so those stay reported; the conversion itself adds nothing and fixes the specification id."""
     source = ro_sample(f"anaf-cii-examples/{name}")
     converted = ciusro.render(ciusro.read(source).invoice, strict=False)
-    assert official_fatal(cius_ro_rules, converted) == ours(converted) == ours(source) - {"BR-RO-001"}
+    # an empty IBANID is BR-50 in the CII rules; written to UBL without it, the account is BR-61's
+    expected = {"BR-61" if rule == "BR-50" else rule for rule in ours(source) - {"BR-RO-001"}}
+    assert official_fatal(cius_ro_rules, converted) == ours(converted) == expected
     assert ours(converted) <= {"BR-RO-030", "BR-RO-120", "BR-RO-211", "BR-61"}
 
 

@@ -5,6 +5,7 @@ EN 16931 document ANAF accepts (UBL Invoice or CreditNote, UN/CEFACT CII).
 """
 
 from dataclasses import replace
+from decimal import Decimal
 
 from lxml import etree
 
@@ -36,14 +37,15 @@ def render(invoice, *, credit_note_as_invoice=False, strict=True):
     ``credit_note_as_invoice`` writes a credit note as an ``Invoice`` of type 380 with negative quantities and
     amounts (what many Romanian buyers' systems expect) instead of a ``CreditNote``.
     What can be fixed without changing the invoice is fixed (see :func:`prepare`). Anything else ANAF would reject is
-    refused with every finding at once; ``strict=False`` writes it anyway (to convert or inspect a received document).
-    Wrong arithmetic is always refused: a renderer never emits totals that do not add up.
+    refused with every finding at once, wrong arithmetic included: an invoice we issue never has totals that do not
+    add up. ``strict=False`` writes it anyway, to convert or inspect a received document: a received document is
+    never lost to our checks, whose findings the caller reports (``check_document`` of the result).
     """
     prepared = prepare(invoice, credit_note_as_invoice=credit_note_as_invoice)
-    wrong = en16931.arithmetic_findings(prepared, ubl.facts_for(prepared))
-    if wrong:
-        raise CiusRoError(_("The invoice totals do not add up; it was not written."), wrong)
     if strict:
+        wrong = en16931.arithmetic_findings(prepared, ubl.facts_for(prepared))
+        if wrong:
+            raise CiusRoError(_("The invoice totals do not add up; it was not written."), wrong)
         fatal = [finding for finding in checks.check(prepared) if finding.fatal]
         if fatal:
             raise CiusRoError(_("ANAF would reject this invoice; it was not written."), fatal)
@@ -58,12 +60,22 @@ def prepare(invoice, *, credit_note_as_invoice=False):
     (a discount line) becomes a negative quantity at a positive price, the line amount unchanged (BR-27).
     Anything else over a limit stays, and the checks report it.
     """
-    invoice = replace(invoice, customization_id=CIUS_RO_ID)
+    invoice = replace(invoice, customization_id=CIUS_RO_ID, totals=_with_vat_total(invoice))
     if credit_note_as_invoice and invoice.type_code in CREDIT_NOTE_TYPES:
         invoice = replace(negated_invoice(invoice), type_code=INVOICE)
     lines = tuple(_fit_item_name(_positive_price(line)) for line in invoice.lines)
     notes = _split_notes(invoice.notes)
     return replace(invoice, lines=lines, notes=notes)
+
+
+def _with_vat_total(invoice):
+    """The totals with the VAT total (BT-110) UBL needs: CII may leave it out when the total with VAT equals the total
+    without (CEN's CII BR-CO-15); it is then the sum of the VAT breakdown (BR-CO-14), zero when there is none."""
+    totals = invoice.totals
+    if totals is None or totals.tax_total is not None or totals.tax_inclusive != totals.tax_exclusive:
+        return totals
+    tax = sum((vat.tax_amount for vat in invoice.vat_breakdown if vat.tax_amount is not None), Decimal(0))
+    return replace(totals, tax_total=en16931.xround(tax))
 
 
 def _positive_price(line):

@@ -95,7 +95,7 @@ def _official_findings(args, data):
 @command(failure=UNREADABLE)
 def _convert(args):
     result = ciusro.read(args.file.read_bytes())
-    # a converted document keeps its faults and they are reported; only wrong arithmetic stops the conversion
+    # a converted document keeps its faults, wrong arithmetic included, and they are reported: nothing is lost
     xml = ciusro.render(result.invoice, credit_note_as_invoice=args.credit_note_as_invoice, strict=False)
     args.output.write_bytes(xml)
     findings = ciusro.check_document(xml)
