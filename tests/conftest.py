@@ -61,7 +61,7 @@ def within_the_contract(contracts, request):
 
 def pytest_sessionfinish(session):
     """Keep which operations our clients called, for the conformance page (``python -m tests.conformance``)."""
-    if session.testscollected < 500 or session.testsfailed:  # a partial run says too little
+    if session.testscollected < 500:  # a partial run says too little
         return
     record = {name: sorted(contract.used_by_client) for name, contract in CONTRACTS.items() if contract is not None}
     if record:

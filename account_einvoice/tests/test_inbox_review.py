@@ -60,6 +60,13 @@ class TestInboxReview(InboxCommon):
         first.move_id.action_post()
         self.assertEqual(first.state, "done")
 
+    def test_what_the_en16931_rules_find_is_shown_on_the_message_and_the_bill(self):
+        xml = ubl.write(self.invoice())  # no payment due date nor terms, though an amount is due
+        message = self.receive(xml)
+        self.assertEqual(message.state, "imported", "a received invoice is read whatever our checks say")
+        self.assertIn("Check: [BR-CO-25]", message.match_report)
+        self.assertIn("BR-CO-25", message.move_id.message_ids[0].body)
+
     # -- failed messages -------------------------------------------------------------------------------------------
     def test_retry_says_what_came_of_it(self):
         message = self.broken()

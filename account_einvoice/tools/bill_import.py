@@ -171,6 +171,8 @@ class BillImporter:
         vendor = self._vendor(match.vendor, invoice.seller)
         report = [self._say(self.env._("Vendor"), match.vendor), self._say(self.env._("Bill"), match.bill)]
         report += [self.env._("Read: %(finding)s", finding=str(finding)) for finding in received.findings]
+        # what the EN 16931 rules find in the document: warnings only, the platform accepted it
+        report += [self.env._("Check: %(finding)s", finding=str(finding)) for finding in received.warnings()]
         total = matching.invoice_total(invoice) or 0
         sign = -1 if not invoice.is_credit_note and total < 0 else 1
         pending = PendingBill(received, match, vendor, report, stated_total=float(sign * total))
@@ -238,6 +240,8 @@ class BillImporter:
         return ImportOutcome(
             bill=bill,
             linked=not pending.values,
+            # the rules' warnings are shown, not a reason to review: the bill says what the supplier's invoice says, and
+            # totals that disagree are caught as a difference
             needs_review=bool(uncertain or not certain_vendor or difference or received.findings),
             stated_total=pending.stated_total,
             difference=difference,
