@@ -102,6 +102,14 @@ def test_send_status_download_messages(run, sim, clock, tmp_path, capsys):
     assert f"{download_id}    {index}  FACTURA TRIMISA" in capsys.readouterr().out
 
 
+def test_env_chooses_the_paths_under_the_base_url(run, sim, capsys):
+    """--env and --base-url together: a simulator (or a proxy) that serves ANAF's prod paths."""
+    seed_tokens(sim, run.token_file)
+    assert run("send", str(invoice_file()), "--cif", CIF, "--env", "prod") == 0
+    assert "index" in capsys.readouterr().out
+    assert [request.path for request in sim.requests_to("/upload")] == ["/prod/FCTEL/rest/upload"]
+
+
 def test_send_reports_a_refusal(run, sim, tmp_path, capsys):
     seed_tokens(sim, run.token_file)
     broken = tmp_path / "broken.xml"

@@ -101,6 +101,9 @@ def test_upload_needs_standard_and_cif(api):
     answer = api.post(f"{REST}/upload", ok_invoice(), standard="UBL")
     assert answer.status_code == 400
     assert answer.json()["message"] == "Parametrii standard si cif sunt obligatorii"
+    empty = api.post(f"{REST}/upload", b"", standard="UBL", cif=CIF)  # upload.json's 400 example
+    assert empty.status_code == 400
+    assert empty.json()["message"] == "Trebuie sa aveti atasat in request un fisier de tip xml"
 
 
 def test_upload_size_and_buyer_message_limits(clock):
@@ -211,6 +214,9 @@ def test_paged_list_window_rules(api):
     def page(start, end, pagina=1):
         return api.get(f"{REST}/listaMesajePaginatieFactura", startTime=start, endTime=end, cif=CIF, pagina=pagina)
 
+    assert eroare(page("aaa", 1)) == "startTime = aaa nu este un numar sau nu are o valoare acceptata de sistem"
+    assert eroare(page(1, 2, pagina="aa")) == "pagina = aa nu este un numar sau nu are o valoare acceptata de sistem"
+
     assert eroare(page(now_ms - 61 * 86400_000, now_ms - 1000)) == (
         "startTime = 31-12-2025 12:00:00 nu poate fi mai vechi de 60 de zile fata de momentul requestului"
     )
@@ -262,6 +268,9 @@ def test_public_services_exist_on_prod_only(sim):
     assert post("/test/FCTEL/rest/validare/FACT1").status_code == 404
     answer = post("/prod/FCTEL/rest/validare/FACT1")
     assert answer.json()["stare"] == "ok"  # no token needed
+    unknown = post("/prod/FCTEL/rest/validare/FACT2").json()  # answered, not 404 (validare.json)
+    assert unknown["stare"] == "nok"
+    assert unknown["Messages"][0]["message"] == "Valorile acceptate pentru parametrul standard sunt FACT1 si FCN"
     wrong = post("/prod/FCTEL/rest/validare/FCN").json()
     assert wrong["stare"] == "nok" and "FCN" in wrong["Messages"][0]["message"]
 

@@ -227,3 +227,34 @@ def test_certificate_names_are_made_acceptable_to_ksef(text, name):
     from einvoice.pl.credentials import certificate_name
 
     assert certificate_name(text) == name
+
+
+# -- the error codes of each operation's table in open-api.json ---------------------------------------------------
+def test_unknown_references_are_answered_with_the_operations_own_codes(sim, client, owner):
+    token = owner.access_token()
+    with pytest.raises(KsefRequestError) as unknown_export:
+        client.json("export_status", "GET", "/invoices/exports/20261205-EH-0000000000-0000000000-00", token=token)
+    assert unknown_export.value.codes == {21175}
+    with pytest.raises(KsefRequestError) as unknown_login:
+        client.json("auth", "GET", "/auth/20261205-AU-0000000000-0000000000-00", token=token)
+    assert unknown_login.value.codes == {21304}
+
+
+def test_tokens_are_redeemed_once_and_only_after_the_login_succeeded(sim, client):
+    sim.auth_delay = timedelta(seconds=30)
+    login = Authenticator(client, SELLER, KsefTokenLogin(sim.issue_ksef_token(SELLER)))
+    started = login.login_method.start(client, login.keys, login.context)
+    operation_token = started["authenticationToken"]["token"]
+    with pytest.raises(KsefRequestError) as too_early:
+        client.json("auth", "POST", "/auth/token/redeem", token=operation_token)
+    assert too_early.value.codes == {21301}
+    assert "nie pozwala na pobranie tokenów" in str(too_early.value)
+
+
+def test_an_answer_missing_a_field_the_description_requires_names_it_and_the_request(sim, client):
+    sim.inject("status", status=202, body=b'{"authenticationToken": {"token": "x"}}', path="/auth/ksef-token")
+    login = Authenticator(client, SELLER, KsefTokenLogin(sim.issue_ksef_token(SELLER)))
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        login.login()
+    assert "referenceNumber" in str(caught.value)
+    assert "POST /v2/auth/ksef-token" in str(caught.value)

@@ -26,7 +26,15 @@ from cryptography.x509.oid import NameOID
 from ..errors import EInvoiceError
 from ..i18n import _
 from .crypto import ORGANIZATION_IDENTIFIER, Credentials, certificate_nip
-from .ksef import KsefTokenLogin, StillProcessingError, _poll, format_datetime, parse_datetime
+from .ksef import (
+    KsefTokenLogin,
+    StillProcessingError,
+    UnexpectedAnswerError,
+    _poll,
+    answer_of,
+    format_datetime,
+    parse_datetime,
+)
 
 INVOICE_WRITE = "InvoiceWrite"
 INVOICE_READ = "InvoiceRead"
@@ -60,10 +68,6 @@ DN_ATTRIBUTES = {  # CertificateEnrollmentDataResponse's fields and the X.500 at
     "organizationIdentifier": ORGANIZATION_IDENTIFIER,
     "countryName": NameOID.COUNTRY_NAME,
 }
-
-
-class UnexpectedAnswerError(EInvoiceError):
-    """KSeF answered without a field its description requires, or with a value it does not list."""
 
 
 def required(data, name, *, allowed=None, what="KSeF"):
@@ -172,7 +176,7 @@ class KsefTokens:
         if unknown or not permissions:
             raise ValueError(f"not KSeF token permissions: {unknown or 'none given'}")
         answer = self._call("POST", "/tokens", json={"permissions": list(permissions), "description": description})
-        data = answer.json()
+        data = answer_of(answer)
         token = required(data, "token", what="POST /tokens")
         self.client.secrets.add(token)
         return GeneratedToken(required(data, "referenceNumber", what="POST /tokens"), token)
@@ -182,7 +186,7 @@ class KsefTokens:
         while True:
             headers = {"x-continuation-token": continuation} if continuation else {}
             params = {"pageSize": page_size, **({"status": list(statuses)} if statuses else {})}
-            data = self._call("GET", "/tokens", params=params, headers=headers).json()
+            data = answer_of(self._call("GET", "/tokens", params=params, headers=headers))
             for entry in required(data, "tokens", what="GET /tokens"):
                 yield KsefTokenInfo.from_answer(entry)
             continuation = data.get("continuationToken")
@@ -190,7 +194,9 @@ class KsefTokens:
                 return
 
     def get(self, reference_number):
-        return KsefTokenInfo.from_answer(self._call("GET", f"/tokens/{reference_number}").json(), "GET /tokens/{ref}")
+        return KsefTokenInfo.from_answer(
+            answer_of(self._call("GET", f"/tokens/{reference_number}")), "GET /tokens/{ref}"
+        )
 
     def revoke(self, reference_number):
         self._call("DELETE", f"/tokens/{reference_number}")

@@ -14,6 +14,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
@@ -118,6 +119,40 @@ def problems_in(data):
         for entry in entries
         if isinstance(entry, dict)
     ]
+
+
+class UnexpectedAnswerError(EInvoiceError):
+    """KSeF answered without a field its description requires, or with a value it does not list."""
+
+
+class Answer(dict):
+    """A JSON object of a KSeF answer: reading a field it lacks is an :class:`UnexpectedAnswerError` that names the
+    field and the request, never a bare ``KeyError`` deep inside (optional fields are read with ``get``)."""
+
+    def __init__(self, data, what):
+        super().__init__(data)
+        self.what = what
+
+    def __missing__(self, field):
+        raise UnexpectedAnswerError(
+            _(
+                "%(what)s answered without the field %(field)s that KSeF's description requires.",
+                what=self.what,
+                field=field,
+            )
+        )
+
+
+def answer_of(response):
+    """The JSON of a KSeF answer, every object an :class:`Answer`; ``{}`` for an empty body."""
+    if not response.content:
+        return Answer({}, "KSeF")
+    request = response.request
+    what = f"KSeF ({request.method} {urlsplit(request.url).path})" if request is not None else "KSeF"
+    try:
+        return json.loads(response.content, object_hook=lambda data: Answer(data, what))
+    except ValueError:
+        raise UnexpectedAnswerError(_("%(what)s answered with something that is not JSON.", what=what)) from None
 
 
 class KsefRequestError(InvalidRequestError):
@@ -238,8 +273,7 @@ class KsefClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def json(self, family, method, path, **kwargs):
-        response = self.request(family, method, path, **kwargs)
-        return response.json() if response.content else {}
+        return answer_of(self.request(family, method, path, **kwargs))
 
 
 def _refusal(error, response, secrets=()):
@@ -656,11 +690,11 @@ class Sessions:
         return self.client.request(family, "GET", path, token=self.auth.access_token(), **kwargs)
 
     def status(self, session_reference):
-        data = self._get("session_read", f"/sessions/{session_reference}").json()
+        data = answer_of(self._get("session_read", f"/sessions/{session_reference}"))
         return SessionStatus.from_answer(session_reference, data)
 
     def invoice_status(self, session_reference, invoice_reference):
-        data = self._get("session_invoice", f"/sessions/{session_reference}/invoices/{invoice_reference}").json()
+        data = answer_of(self._get("session_invoice", f"/sessions/{session_reference}/invoices/{invoice_reference}"))
         return InvoiceStatus.from_answer(data)
 
     def invoices(self, session_reference, *, failed_only=False, page_size=1000):
@@ -669,7 +703,7 @@ class Sessions:
         continuation = None
         while True:
             headers = {"x-continuation-token": continuation} if continuation else {}
-            data = self._get("session_invoices", path, params={"pageSize": page_size}, headers=headers).json()
+            data = answer_of(self._get("session_invoices", path, params={"pageSize": page_size}, headers=headers))
             for entry in data.get("invoices") or []:
                 yield InvoiceStatus.from_answer(entry)
             continuation = data.get("continuationToken")

@@ -29,9 +29,13 @@ _STANDARDS_BY_ROOT = {"Invoice": "UBL", "CreditNote": "CN", "CrossIndustryInvoic
 def register(ro_subparsers):
     """Add the transport commands to the ``ro`` command group (``ro_subparsers`` from its add_subparsers())."""
     common = argparse.ArgumentParser(add_help=False, parents=[language_options()])
-    where = common.add_mutually_exclusive_group()
-    where.add_argument("--env", choices=("test", "prod"), default="test", help="ANAF environment (default: test)")
-    where.add_argument("--base-url", help="serve every ANAF service from this URL (the simulator)")
+    common.add_argument(
+        "--env",
+        choices=("test", "prod"),
+        default="test",
+        help="ANAF environment (default: test); with --base-url, the environment's paths under that URL",
+    )
+    common.add_argument("--base-url", help="serve every ANAF service from this URL (the simulator)")
     common.add_argument("--token-file", type=Path, default=_env_path("TOKEN_FILE", DEFAULT_TOKEN_FILE))
 
     auth = ro_subparsers.add_parser("auth", help="ANAF OAuth: log in, refresh, show the token state")

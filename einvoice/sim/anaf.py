@@ -362,9 +362,9 @@ class AnafSimulator(SimServer):
         ):
             self.route(method, _REST + path, self._guarded(handler))
         # the public services exist on prod only
-        self.route("POST", r"/prod/FCTEL/rest/validare/(?P<type>FACT1|FCN)", self._limited(self._validate))
+        self.route("POST", r"/prod/FCTEL/rest/validare/(?P<type>[^/]+)", self._limited(self._validate))
         self.route(
-            "POST", r"/prod/FCTEL/rest/transformare/(?P<type>FACT1|FCN)(?P<novld>/DA)?", self._limited(self._to_pdf)
+            "POST", r"/prod/FCTEL/rest/transformare/(?P<type>[^/]+?)(?P<novld>/DA)?", self._limited(self._to_pdf)
         )
         # at the host's root, without FCTEL/rest nor test/prod (swagger/validaresemnatura.json)
         self.route("POST", r"/api/validate/signature", self._limited(self._validate_signature))
@@ -397,6 +397,8 @@ class AnafSimulator(SimServer):
         standard, cif = request.arg("standard"), request.arg("cif")
         if not standard or not cif:
             return self._bad_request("Parametrii standard si cif sunt obligatorii")
+        if not request.body:  # upload.json, 400 "nu ati atasat nimic in request body"
+            return self._bad_request("Trebuie sa aveti atasat in request un fisier de tip xml")
         refusal = self._upload_refusal(request, standard, cif)
         if refusal:
             return _upload_answer(self.clock(), error=refusal)
@@ -496,8 +498,8 @@ class AnafSimulator(SimServer):
         if not all(values.values()) or not cif:
             return self._bad_request("Parametrii startTime, endTime, cif si pagina sunt obligatorii")
         for name, value in values.items():
-            if not value.isdigit():
-                return _list_error(f"{name} = {value} nu este un numar valid")
+            if not value.isdigit():  # listamesaje.json, the paginated list's examples
+                return _list_error(f"{name} = {value} nu este un numar sau nu are o valoare acceptata de sistem")
         refusal = self._list_refusal(cif, kind)
         if not refusal and not self._count("paged_list", cif):
             refusal = self._list_limit_text("paged_list")
@@ -573,11 +575,18 @@ class AnafSimulator(SimServer):
         return Response(200, self._archive(message.upload), "application/zip")
 
     def _validate(self, request):
-        errors = self._document_errors(request)
+        errors = self._standard_refusal(request) or self._document_errors(request)
         trace = {"trace_id": str(uuid.uuid4())}
         if errors:
             return Response.json({"stare": "nok", "Messages": [{"message": e} for e in errors], **trace})
         return Response.json({"stare": "ok", **trace})
+
+    @staticmethod
+    def _standard_refusal(request):
+        """validare.json, "standard invalid": answered 200 nok, not 404."""
+        if request.params["type"] not in ("FACT1", "FCN"):
+            return ["Valorile acceptate pentru parametrul standard sunt FACT1 si FCN"]
+        return []
 
     def _to_pdf(self, request):
         # ANAF's firewall rejects these before the service sees them
@@ -585,7 +594,7 @@ class AnafSimulator(SimServer):
             request.params["novld"] and b";CP " in request.body
         ):
             return Response(200, WAF_PAGE, "text/html")
-        errors = [] if request.params["novld"] else self._document_errors(request)
+        errors = self._standard_refusal(request) or ([] if request.params["novld"] else self._document_errors(request))
         if errors:
             messages = [{"message": e} for e in errors]
             return Response.json({"stare": "nok", "Messages": messages, "trace_id": str(uuid.uuid4())})

@@ -595,7 +595,13 @@ class KsefSimulator(KsefCredentials, SimServer):
 
     def _auth_status(self, request):
         operation = self.auth_operations.get(request.params["ref"])
-        if operation is None or operation is not self._operation(request):
+        if operation is None:  # open-api.json, GET /auth/{referenceNumber}: 21304
+            return self._error(
+                21304,
+                "Brak uwierzytelnienia.",
+                f"Operacja uwierzytelniania o numerze referencyjnym {request.params['ref']} nie została znaleziona.",
+            )
+        if operation is not self._operation(request):
             return self._unauthorized()
         return Response.json(self._auth_item(operation))
 
@@ -618,11 +624,17 @@ class KsefSimulator(KsefCredentials, SimServer):
         }
 
     def _redeem(self, request):
+        # open-api.json, POST /auth/token/redeem: 21301 with the reason, an unknown operation token 401
         operation = self._operation(request)
-        if operation is None or operation["code"] != 200 or self.clock() < operation["ready_at"]:
+        if operation is None:
             return self._unauthorized()
+        code = operation["code"] if self.clock() >= operation["ready_at"] else 100
+        if code != 200:
+            detail = f"Status uwierzytelniania ({code}) nie pozwala na pobranie tokenów."
+            return self._error(21301, "Brak autoryzacji.", detail)
         if operation["redeemed"]:
-            return self._error(21301, "Brak autoryzacji.", "The authentication token was already redeemed.")
+            detail = f"Tokeny dla operacji uwierzytelniania {operation['reference']} zostały już pobrane."
+            return self._error(21301, "Brak autoryzacji.", detail)
         operation["redeemed"] = True
         access, access_until = self._jwt("access", operation["nip"], self.access_lifetime)
         refresh, refresh_until = self._jwt("refresh", operation["nip"], self.refresh_lifetime)
@@ -1183,8 +1195,8 @@ class KsefSimulator(KsefCredentials, SimServer):
         if denied:
             return denied
         export = self.exports.get(request.params["ref"])
-        if export is None or export["nip"] != nip:
-            return self._error(21405, "Błąd walidacji danych wejściowych.", request.params["ref"])
+        if export is None or export["nip"] != nip:  # open-api.json, GET /invoices/exports/{referenceNumber}
+            return self._error(21175, "Wynik zapytania o podanym identyfikatorze nie istnieje.", request.params["ref"])
         if self.clock() < export["ready_at"]:
             return Response.json({"status": {"code": 100, "description": "Eksport w toku"}})
         answer = {
