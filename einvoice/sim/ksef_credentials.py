@@ -81,6 +81,11 @@ DN_FIELDS = {  # CertificateEnrollmentDataResponse's fields and the attributes t
 SIMULATOR_CA = "KSeF simulator - certyfikaty wewnętrzne"
 
 
+def serial_of(certificate):
+    """The serial number as KSeF gives it: 16 uppercase hexadecimal digits (open-api.json)."""
+    return f"{certificate.serial_number:016X}"
+
+
 def subject_identifier(certificate):
     """``(type, value)`` identifying the holder of a signing certificate: its NIP, PESEL or fingerprint."""
     from ..pl.crypto import certificate_nip
@@ -182,13 +187,8 @@ class KsefCredentials:
     def _session(self, request, needs=None):
         """``(access record, None)`` or ``(None, the refusal)``: 401 without a valid access token, 403 when the
         session lacks the permission ``needs``."""
-        _nip, denied = self._context(request)
-        if denied:
-            return None, denied
-        record = self.access_tokens[bearer(request)]
-        if needs and needs not in record["permissions"]:
-            return None, self._forbidden(needs)
-        return record, None
+        _nip, denied = self._context(request, needs)
+        return (None, denied) if denied else (self.access_tokens[bearer(request)], None)
 
     def _forbidden(self, *permissions):
         return self._problem(
@@ -402,7 +402,7 @@ class KsefCredentials:
         valid_from = parse_datetime(body.get("validFrom")) or self.clock()
         reference = self._reference("CE")
         certificate = self._issue(csr, body["certificateType"], valid_from)
-        serial = f"{certificate.serial_number:016X}"
+        serial = serial_of(certificate)
         self.certificates[serial] = {
             "serial": serial,
             "name": body["certificateName"],
@@ -554,7 +554,7 @@ class KsefCredentials:
         never does), or None when it may; None too for certificates it did not issue."""
         if certificate.issuer != self.ca_certificate.subject:
             return None
-        record = self.certificates.get(f"{certificate.serial_number:016X}")
+        record = self.certificates.get(serial_of(certificate))
         if record is None:
             return "Niepoprawny certyfikat"
         if record["revoked"]:
