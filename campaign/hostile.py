@@ -470,6 +470,20 @@ def _visible(outcome):
         return ""
 
 
+def _peak_mb():
+    """The worker's own peak resident memory, in MB.
+
+    Linux keeps ``ru_maxrss`` across ``exec``: a worker started by a large process (a long test session) would report
+    its parent's size. The memory map's high-water mark (``VmHWM``) starts afresh with the worker's own program.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match[1]) // 1024 if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 def worker(folder, indices):
     """Run the cases ``indices`` written in ``folder``, one JSON line each: ``start`` before, then the result."""
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
@@ -485,7 +499,7 @@ def worker(folder, indices):
                 problems = run_case(case, workdir)
             except MemoryError:
                 problems = ["MemoryError"]
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            peak = _peak_mb()
             if peak > MEMORY_LIMIT_MB:
                 problems.append(f"the worker reached {peak} MB")
             print(json.dumps({"index": index, "problems": problems, "peak_mb": peak}), flush=True)
