@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from .i18n import translate
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -11,8 +13,12 @@ class Finding:
     fatal: bool = True
 
     def __str__(self):
+        return self.translated("en_US")
+
+    def translated(self, lang):
+        """The finding in ``lang``: ``[rule] message (location)``."""
         where = f" ({self.location})" if self.location else ""
-        return f"[{self.rule}] {self.message}{where}"
+        return f"[{self.rule}] {translate(self.message, lang)}{where}"
 
 
 class RuleSet:

@@ -112,7 +112,7 @@ class AccountEinvoiceDocument(models.Model):
     @api.model
     def _cron_send(self, limit=50):
         for document in lock_next(self, [("state", "=", "to_send"), *due()], limit):
-            document._send()
+            document.company_id._einvoice_in_lang(document)._send()
 
     def _still_ours(self, state):
         """Whether this document of the run is still in ``state``, locked again for this transaction: the run
@@ -138,7 +138,7 @@ class AccountEinvoiceDocument(models.Model):
     def _cron_check(self, limit=100):
         for document in lock_next(self, [("state", "=", "processing"), *due()], limit):
             if document._still_ours("processing"):
-                document._platform_call("check")
+                document.company_id._einvoice_in_lang(document)._platform_call("check")
                 document._commit()
 
     @api.model
@@ -147,12 +147,13 @@ class AccountEinvoiceDocument(models.Model):
         # answer
         stuck = [("state", "=", "sending"), ("sent_at", "<", fields.Datetime.now() - STUCK)]
         for document in lock_next(self, stuck, limit):
+            document = document.company_id._einvoice_in_lang(document)
             document._set_state(
-                "unknown", self.env._("The upload was interrupted before its answer came: the platform is asked.")
+                "unknown", document.env._("The upload was interrupted before its answer came: the platform is asked.")
             )
         for document in lock_next(self, [("state", "=", "unknown")], limit):
             if document._still_ours("unknown"):
-                document._platform_call("resolve")
+                document.company_id._einvoice_in_lang(document)._platform_call("resolve")
                 document._commit()
 
     def _send(self):

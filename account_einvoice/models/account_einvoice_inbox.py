@@ -210,7 +210,8 @@ class AccountEinvoiceInbox(models.Model):
         """Up to ``PROCESS_BATCH`` new messages a run; when more are waiting, the run is scheduled again at once."""
         limit = PROCESS_BATCH
         messages = self._lock_new(limit)
-        messages._process()
+        for company, batch in messages.grouped("company_id").items():
+            company._einvoice_in_lang(batch)._process()
         self.env["account.einvoice.document"]._commit()
         if len(messages) == limit and any(message.state != "new" for message in messages):
             self.env.ref("account_einvoice.ir_cron_einvoice_inbox_process")._trigger()
@@ -433,9 +434,9 @@ class AccountEinvoiceInbox(models.Model):
             [("notified", "=", False), "|", ("state", "=", "failed"), ("move_id", "!=", False)], order="id"
         )
         for company, messages in pending.grouped("company_id").items():
-            users = company.einvoice_accountant_ids
-            if users:
-                messages._send_digest(users)
+            # each accountant reads the digest in their own language
+            for lang, users in company.einvoice_accountant_ids.grouped(lambda user: user.lang or "en_US").items():
+                messages.with_context(lang=lang)._send_digest(users)
             messages.notified = True
 
     def _send_digest(self, users):
@@ -446,11 +447,12 @@ class AccountEinvoiceInbox(models.Model):
             bills=len(bills),
             failed=len(failed),
         )
+        states = dict(self._fields["state"]._description_selection(self.env))
         lines = [
             self.env._(
                 "%(name)s: %(state)s %(bill)s",
                 name=message.name,
-                state=dict(INBOX_STATES)[message.state],
+                state=states[message.state],
                 bill=message.move_id.display_name or message.error_message or "",
             )
             for message in self

@@ -77,7 +77,7 @@ class AccountMove(models.Model):
         """Every reason this invoice cannot be sent as it is, in plain words (mapping, then the platform's checks)."""
         invoice, findings = self._einvoice_invoice()
         if findings:
-            return [str(finding) for finding in findings]
+            return [finding.translated(self.env.lang) for finding in findings]
         return self._einvoice_platform_problems(self._einvoice_platform(), invoice)
 
     def _einvoice_platform_problems(self, platform, invoice):
@@ -145,14 +145,15 @@ class AccountMove(models.Model):
             ]
         )
         horizon = fields.Date.today() + timedelta(days=warn_days)
-        labels = self.env["account.einvoice.document"]._platform_labels()
-        for company_moves in moves.grouped("company_id").values():
+        for company, company_moves in moves.grouped("company_id").items():
+            company_moves = company._einvoice_in_lang(company_moves)
             platform = company_moves[0]._einvoice_platform()  # the company's: asked once, not per invoice
+            labels = company_moves.env["account.einvoice.document"]._platform_labels()
             for move in company_moves if platform else ():
                 deadline = move._einvoice_deadline(platform)
                 if deadline and deadline <= horizon:
                     move._einvoice_ask_for_attention(
-                        self.env._(
+                        move.env._(
                             "%(move)s must reach %(platform)s by %(deadline)s and has not yet.",
                             move=move.display_name,
                             platform=labels[platform],

@@ -289,6 +289,40 @@ class TestInboxImport(InboxCommon):
         self.inbox._cron_notify()
         self.assertEqual(self.env["mail.mail"].search([("subject", "like", "E-invoices received")]) - mails, digest)
 
+    def test_each_accountant_reads_the_digest_in_their_language(self):
+        """The digest is written by a scheduled job, which has no user's language: each accountant gets it in theirs."""
+        for code in ("ro_RO", "pl_PL"):
+            self.env["res.lang"]._activate_lang(code)
+        self.env["ir.module.module"]._load_module_terms(["account_einvoice"], ["ro_RO", "pl_PL"])  # the states' names
+        romanian, polish = (
+            self.env["res.users"].create(
+                {
+                    "name": f"Accountant {lang}",
+                    "login": f"accountant_{lang}",
+                    "lang": lang,
+                    "company_id": self.company.id,
+                    "company_ids": [Command.set(self.company.ids)],
+                }
+            )
+            for lang in ("ro_RO", "pl_PL")
+        )
+        self.company.einvoice_accountant_ids = romanian | polish
+        self.receive(b"garbage", "bad.xml")
+        self.inbox.with_context(lang="en_US")._cron_notify()
+        digests = self.env["mail.mail"].search(
+            [("recipient_ids", "in", (romanian | polish).partner_id.ids), ("model", "=", False)]
+        )
+        subjects = {digest.recipient_ids: digest.subject for digest in digests}
+        self.assertEqual(len(digests), 2)
+        self.assertEqual(
+            subjects[romanian.partner_id],
+            "Facturi electronice primite: facturi furnizor de verificat: 0, mesaje eșuate: 1",
+        )
+        self.assertEqual(
+            subjects[polish.partner_id], "Otrzymane e-faktury: faktury zakupu do sprawdzenia: 0, nieudane wiadomości: 1"
+        )
+        self.assertIn("Eșuat", digests.filtered(lambda digest: digest.recipient_ids == romanian.partner_id).body_html)
+
     def test_other_companies_do_not_see_the_message(self):
         message = self.receive(ubl.write(self.invoice()))
         other = self.setup_other_company()["company"]

@@ -65,7 +65,7 @@ class AccountEinvoiceDocument(models.Model):
         try:
             xml = move._l10n_pl_ksef_xml()
         except Fa3Error as refusal:
-            findings = [str(finding) for finding in refusal.findings]
+            findings = [finding.translated(self.env.lang) for finding in refusal.findings]
             self._set_state("error", "\n".join(findings) or refusal.translated(self.env.lang))
             return False
         self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
@@ -130,7 +130,9 @@ class AccountEinvoiceDocument(models.Model):
             if choose_session(count, sent_this_hour=sent.get(company, 0)) != "batch":
                 continue
             # one batch a run and company: what KSeF sends back to the queue waits for the next run
-            lock_next(self, [*queued, ("company_id", "=", company.id)], BATCH_SIZE)._pl_ksef_send_batch()
+            company._einvoice_in_lang(
+                lock_next(self, [*queued, ("company_id", "=", company.id)], BATCH_SIZE)
+            )._pl_ksef_send_batch()
 
     def _pl_ksef_send_batch(self):
         """Send these queued documents of one company in batch sessions (offline invoices in their own, flagged

@@ -49,6 +49,7 @@ class AccountEinvoiceInbox(models.Model):
         """The purchase invoices KSeF stored for every connected company since its high-water mark, stored in the
         inbox before anything reads them; then imported, and the accountants told."""
         for connection in self.env["l10n_pl_ksef.connection"].sudo().search([("nip", "!=", False)]):
+            connection = connection.company_id._einvoice_in_lang(connection)
             try:
                 self._l10n_pl_ksef_sync(connection)
             except EInvoiceError as error:  # one company's trouble does not stop the others

@@ -543,12 +543,13 @@ class L10nPlKsefConnection(models.Model):
             ]
         )
         for connection in ending:
+            connection = connection.company_id._einvoice_in_lang(connection)
             if connection.auth_method == "certificate":
-                what, ends = self.env._("KSeF certificate"), connection.certificate_valid_to.date()
+                what, ends = connection.env._("KSeF certificate"), connection.certificate_valid_to.date()
             else:
-                what, ends = self.env._("KSeF token"), connection.token_valid_until
+                what, ends = connection.env._("KSeF token"), connection.token_valid_until
             connection._warn_admins(
-                self.env._(
+                connection.env._(
                     "The %(what)s of %(company)s ends on %(date)s: renew it in Aplikacja Podatnika and enter it on the "
                     "KSeF connection, or invoices cannot be sent.",
                     what=what,
@@ -557,8 +558,9 @@ class L10nPlKsefConnection(models.Model):
                 )
             )
         for connection in self.sudo().search([("offline_certificate_valid_to", "<=", horizon)]):
+            connection = connection.company_id._einvoice_in_lang(connection)
             connection._warn_admins(
-                self.env._(
+                connection.env._(
                     "The KSeF Offline certificate of %(company)s ends on %(date)s: renew it in Aplikacja Podatnika and "
                     "upload it on the KSeF connection, or invoices issued offline are printed without their second QR "
                     "code.",

@@ -252,6 +252,7 @@ class L10nPlKsefConnection(models.Model):
         horizon = fields.Datetime.now() + WARN_AHEAD
         enrolled = ["|", ("certificate_serial", "!=", False), ("offline_certificate_serial", "!=", False)]
         for connection in self.sudo().search(enrolled):
+            connection = connection.company_id._einvoice_in_lang(connection)
             due = []
             if connection.certificate_serial and connection.certificate_valid_to <= horizon:
                 due.append("Authentication")
@@ -262,7 +263,7 @@ class L10nPlKsefConnection(models.Model):
                     connection._ksef_enrol(kind, f"Odoo {connection.company_id.name} {kind}")
                 except UserError as error:
                     connection._warn_admins(
-                        self.env._(
+                        connection.env._(
                             "The %(kind)s KSeF certificate of %(company)s could not be renewed: %(reason)s",
                             kind=kind,
                             company=connection.company_id.name,

@@ -253,20 +253,23 @@ class L10nRoEfacturaConnection(models.Model):
         authorise again (the refresh token itself is ending)."""
         now = datetime.now()
         for connection in self.sudo().search([("refresh_token_encrypted", "!=", False)]):
+            company = connection.company_ids[:1] or self.env.company
+            connection = company._einvoice_in_lang(connection)
             if connection.access_expires_at and connection.access_expires_at <= now + REFRESH_AHEAD:
                 try:
                     refreshed = connection._oauth().refresh(connection._decrypt(connection.refresh_token_encrypted))
                     connection._store_tokens(refreshed)
                 except EInvoiceError as error:
                     connection._warn_admins(
-                        self.env._(
-                            "The ANAF tokens could not be renewed: %(error)s", error=error.translated(self.env.lang)
+                        connection.env._(
+                            "The ANAF tokens could not be renewed: %(error)s",
+                            error=error.translated(connection.env.lang),
                         )
                     )
                     continue
             if connection.refresh_expires_at and connection.refresh_expires_at <= now + WARN_AHEAD:
                 connection._warn_admins(
-                    self.env._(
+                    connection.env._(
                         "The ANAF authorisation ends on %(date)s: the certificate holder must connect to ANAF again.",
                         date=connection.refresh_expires_at.date(),
                     )

@@ -135,6 +135,16 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertIn("[BR-RO-111]", str(caught.exception))  # no county
         self.assertEqual(self.anaf.uploads_recorded(), [])
 
+    def test_the_problems_are_told_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("ro_RO")
+        nowhere = self.customer.copy({"state_id": False, "street": False})
+        move = self.posted_invoice(partner=nowhere).with_context(lang="ro_RO")
+        with self.assertRaises(UserError) as caught:
+            move.action_einvoice_send()
+        self.assertIn("[BR-RO-082]", str(caught.exception))
+        self.assertNotIn("is required", str(caught.exception))  # the library's texts, in Romanian too
+        self.assertIn("obligatori", str(caught.exception))
+
     def test_secrets_are_encrypted_and_only_for_administrators(self):
         self.connection.client_secret = "client-secret-from-anaf"
         self.env.flush_all()
@@ -400,6 +410,20 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.env["account.move"]._cron_einvoice_deadlines()
         self.assertIn("must reach RO e-Factura (ANAF) by", late.activity_ids.note)
         self.assertFalse(on_time.activity_ids)
+
+    def test_the_scheduled_reminders_are_in_the_companys_language(self):
+        self.env["res.lang"]._activate_lang("ro_RO")
+        self.env.company.partner_id.lang = "ro_RO"
+        late = self.init_invoice(
+            "out_invoice",
+            self.customer,
+            fields.Date.today() - timedelta(days=10),
+            post=True,
+            amounts=[100.0],
+            taxes=self.ro_tax("tvac_21"),
+        )
+        self.env["account.move"].with_context(lang="en_US")._cron_einvoice_deadlines()  # a job has no user language
+        self.assertIn("trebuie să ajungă la", late.activity_ids.note)
 
     def test_credit_notes_as_credit_notes_or_as_negative_invoices(self):
         for as_invoice, root, standard in ((False, "CreditNote", "CN"), (True, "Invoice", "UBL")):
