@@ -170,9 +170,13 @@ class BillImporter:
         match = matching.match_invoice(invoice, self.index, self.settings)
         vendor = self._vendor(match.vendor, invoice.seller)
         report = [self._say(self.env._("Vendor"), match.vendor), self._say(self.env._("Bill"), match.bill)]
-        report += [self.env._("Read: %(finding)s", finding=finding.translated(self.lang)) for finding in received.findings]
+        report += [
+            self.env._("Read: %(finding)s", finding=finding.translated(self.lang)) for finding in received.findings
+        ]
         # what the EN 16931 rules find in the document: warnings only, the platform accepted it
-        report += [self.env._("Check: %(finding)s", finding=finding.translated(self.lang)) for finding in received.warnings()]
+        report += [
+            self.env._("Check: %(finding)s", finding=finding.translated(self.lang)) for finding in received.warnings()
+        ]
         total = matching.invoice_total(invoice) or 0
         sign = -1 if not invoice.is_credit_note and total < 0 else 1
         pending = PendingBill(received, match, vendor, report, stated_total=float(sign * total))

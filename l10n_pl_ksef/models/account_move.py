@@ -98,7 +98,9 @@ class AccountMove(models.Model):
         try:
             self._l10n_pl_ksef_xml(invoice)
         except fa3.Fa3Error as refusal:
-            return [finding.translated(self.env.lang) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
+            return [finding.translated(self.env.lang) for finding in refusal.findings] or [
+                refusal.translated(self.env.lang)
+            ]
         return []
 
     def _einvoice_refusal(self):

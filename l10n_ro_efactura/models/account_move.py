@@ -88,7 +88,9 @@ class AccountMove(models.Model):
         try:
             self._l10n_ro_efactura_xml(invoice)
         except ciusro.CiusRoError as refusal:
-            return [finding.translated(self.env.lang) for finding in refusal.findings] or [refusal.translated(self.env.lang)]
+            return [finding.translated(self.env.lang) for finding in refusal.findings] or [
+                refusal.translated(self.env.lang)
+            ]
         return []
 
     def _einvoice_party(self, partner):
