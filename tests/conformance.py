@@ -24,7 +24,8 @@ SAMPLES = {
     "novld": "DA",
 }
 REFERENCE = "20250826-SO-0000000000-0000000000-00"
-SERVED_UNDER = {"ksef": "/v2", "anaf": "/prod/FCTEL/rest"}
+# where each simulator serves the described paths: ANAF's signature check lives outside FCTEL, at /api/validate
+SERVED_UNDER = {"ksef": ("/v2",), "anaf": ("/prod/FCTEL/rest", "")}
 TITLES = {"ksef": "KSeF 2.0 (the Ministry's open-api.json)", "anaf": "RO e-Factura (ANAF's swagger pages)"}
 
 
@@ -39,9 +40,13 @@ def simulator_routes(name):
         simulator.stop()
 
 
-def served(routes, method, template, prefix):
-    path = prefix + re.sub(r"\{(\w+)\}", lambda match: SAMPLES.get(match.group(1), REFERENCE), template)
-    return any(route_method == method and pattern.fullmatch(path) for route_method, pattern in routes)
+def served(routes, method, template, prefixes):
+    path = re.sub(r"\{(\w+)\}", lambda match: SAMPLES.get(match.group(1), REFERENCE), template)
+    return any(
+        route_method == method and pattern.fullmatch(prefix + path)
+        for route_method, pattern in routes
+        for prefix in prefixes
+    )
 
 
 def table(name, contract, used):

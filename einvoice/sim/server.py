@@ -203,7 +203,8 @@ class SimServer:
 
     def stop(self):
         self._release.set()
-        self._httpd.shutdown()
+        if self._thread:  # shutdown() waits for a serving loop: a simulator never started has none
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
