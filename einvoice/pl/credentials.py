@@ -15,7 +15,7 @@ enum is an :class:`UnexpectedAnswerError` naming the field, never a ``KeyError``
 import base64
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.backends import default_backend
@@ -267,6 +267,38 @@ def certificate_request(enrollment_data, private_key=None):
         .sign(private_key, hashes.SHA256(), default_backend())
     )
     return csr.public_bytes(serialization.Encoding.DER), private_key
+
+
+def self_signed_certificate_for(nip, name, now, *, days=365):
+    """``(certificate_pem, private_key_pem)``: a self-signed company-seal certificate for ``nip`` (its
+    ``organizationIdentifier`` VATPL-``nip``), with which KSeF's test environment signs the company in.
+
+    Evidence: ``srodowiska.md`` and ``auth/testowe-certyfikaty-i-podpisy-xades.md`` — self-signed certificates are
+    accepted in the test environment only (never in demo or production), so several integrators can sign in in the
+    same company's context; the Ministry's test application makes them with the NIP in the subject, as here."""
+    private_key = ec.generate_private_key(ec.SECP256R1(), default_backend())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64]),
+            x509.NameAttribute(ORGANIZATION_IDENTIFIER, f"VATPL-{nip}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .sign(private_key, hashes.SHA256(), default_backend())
+    )
+    key_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 class KsefCertificates:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -173,6 +173,8 @@ class AnafSimulator(SimServer):
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uris = tuple(redirect_uris)  # the registered callbacks, matched exactly; empty: any https one
+        # ANAF registers only https callbacks; a sandbox on one's own machine also takes http://localhost ones
+        self.loopback_callbacks = False
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
         self.revoke_reachable = revoke_reachable  # ANAF's /revoke answers headless clients with its login wall
@@ -236,11 +238,17 @@ class AnafSimulator(SimServer):
         self.route("GET", r"/TestOauth/jaxrs/hello", self._hello)
         self.route("GET", r"/my\.policy", lambda request: Response(200, b"<html>Login</html>", "text/html"))
 
+    def _callback_allowed(self, redirect_uri):
+        if redirect_uri.startswith("https://"):
+            return True
+        host = urlsplit(redirect_uri).hostname
+        return self.loopback_callbacks and redirect_uri.startswith("http://") and host in ("localhost", "127.0.0.1")
+
     def _authorize(self, request):
         client_id, redirect_uri = request.arg("client_id"), request.arg("redirect_uri") or ""
         if request.arg("response_type") != "code" or client_id != self.client_id:
             return _html(400, "Invalid client or response type")
-        if not redirect_uri.startswith("https://") or (self.redirect_uris and redirect_uri not in self.redirect_uris):
+        if not self._callback_allowed(redirect_uri) or (self.redirect_uris and redirect_uri not in self.redirect_uris):
             return _html(400, "Invalid redirect URI")
         approve = request.arg("approve")
         if approve is None:

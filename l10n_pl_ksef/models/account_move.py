@@ -241,7 +241,7 @@ class AccountMove(models.Model):
         nip, xml = bare_nip(seller.vat), document.attachment_id.raw
         links = [
             (
-                invoice_link(connection.environment, nip, self.invoice_date, xml),
+                invoice_link(connection._ksef_environment(), nip, self.invoice_date, xml),
                 invoice_link_label(document.platform_number if document.state == "accepted" else None),
             )
         ]
@@ -256,7 +256,7 @@ class AccountMove(models.Model):
             credentials = connection._ksef_offline_credentials()
             if not credentials:
                 return []
-            link = certificate_link(connection.environment, credentials, nip, xml, context_value=connection.nip)
+            link = certificate_link(connection._ksef_environment(), credentials, nip, xml, context_value=connection.nip)
         except EInvoiceError as error:
             _logger.warning("KOD II of %s not printed: %s", self.display_name, error)
             return []

@@ -9,10 +9,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.account_einvoice.tools.notification import notification
+from odoo.addons.account_einvoice.tools.sandbox import sandbox
 from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import AuthenticationError, RateLimitedError, TransportError
+from einvoice.pl.credentials import self_signed_certificate_for
 from einvoice.pl.crypto import (
     CredentialsError,
     certificate_nip,
@@ -31,6 +33,7 @@ from einvoice.pl.ksef import (
     KsefTokenLogin,
 )
 from einvoice.pl.model import bare_nip
+from einvoice.sim.ksef import KsefSimulator
 
 _logger = logging.getLogger(__name__)
 
@@ -116,11 +119,13 @@ class L10nPlKsefConnection(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True, tracking=True
     )
     environment = fields.Selection(
-        [("test", "Test"), ("demo", "Demo"), ("prod", "Production")],
+        [("test", "Test"), ("demo", "Demo"), ("prod", "Production"), ("sandbox", "Sandbox (simulated KSeF)")],
         required=True,
         default="test",
         tracking=True,
-        help="Test and demo take invoices without legal effect (demo with production data); production issues them.",
+        help="Test and demo take invoices without legal effect (demo with production data); production issues them. "
+        "Sandbox: a simulated KSeF served by this Odoo server, to try every step without credentials (nothing "
+        "reaches KSeF).",
     )
     base_url = fields.Char(
         string="Other address", groups=ADMIN, help="Serve every KSeF service from this address (a simulator)."
@@ -360,9 +365,10 @@ class L10nPlKsefConnection(models.Model):
                 sleep=lambda seconds: model._ksef_sleep(seconds),
             )
 
+        sandbox_url = self._sandbox().url if connection.environment == "sandbox" else None
         return KsefClient(
-            connection.base_url or None,
-            environment=connection.environment,
+            sandbox_url or connection.base_url or None,
+            environment=self._ksef_environment(),
             limits=self._ksef_limits(),
             now=lambda: model._ksef_now(),
             sleep=lambda seconds: model._ksef_sleep(seconds),
@@ -428,6 +434,36 @@ class L10nPlKsefConnection(models.Model):
             client = self._ksef_client()
             kept = logins[connection_key] = (credentials, client, self._ksef_authenticator(client))
         return kept[1:]
+
+    def _ksef_environment(self):
+        """The KSeF environment whose rules apply: the sandbox behaves as the test environment."""
+        return "test" if self.environment == "sandbox" else self.environment
+
+    def _sandbox(self):
+        return sandbox("ksef", KsefSimulator)
+
+    def action_create_test_certificate(self):
+        """A self-signed certificate for the company's NIP, to sign in to KSeF's test environment (or the sandbox),
+        which accepts them; stored encrypted like an uploaded one. A token can then be created from this connection."""
+        self.ensure_one()
+        if self.environment not in ("test", "sandbox"):
+            raise UserError(self.env._("Only KSeF's test environment and the sandbox accept self-signed certificates."))
+        if not self.nip:
+            raise UserError(self.env._("Enter the company's NIP first: the certificate is made for it."))
+        certificate, private_key = self_signed_certificate_for(self.nip, self.company_id.name, self._ksef_now())
+        self.write(
+            {
+                "auth_method": "certificate",
+                "certificate_file": base64.b64encode(certificate),
+                "private_key_file": base64.b64encode(private_key),
+            }
+        )
+        message = self.env._(
+            "A test certificate for NIP %(nip)s was made and stored; KSeF's test environment signs in with it.",
+            nip=self.nip,
+        )
+        self.message_post(body=message)
+        return notification(message, kind="success")
 
     def action_verify(self):
         """Sign in to KSeF once with what is stored: a clear answer, either way."""

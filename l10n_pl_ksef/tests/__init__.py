@@ -7,5 +7,6 @@ from . import test_inbox
 from . import test_install
 from . import test_offline
 from . import test_report
+from . import test_sandbox
 from . import test_send
 from . import test_tour

@@ -8,12 +8,14 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.account_einvoice.tools.notification import notification
+from odoo.addons.account_einvoice.tools.sandbox import sandbox
 from odoo.addons.account_einvoice.tools.shared_budget import SharedRateBudget
 
 from einvoice.errors import EInvoiceError
 from einvoice.http import TransportError
 from einvoice.ro.anaf import AnafClient, DailyQuota, Endpoints, Limits
 from einvoice.ro.oauth import AnafOAuth, StateSigner, Tokens, jwt_expiry
+from einvoice.sim.anaf import AnafSimulator
 
 _logger = logging.getLogger(__name__)
 
@@ -44,11 +46,12 @@ class L10nRoEfacturaConnection(models.Model):
 
     name = fields.Char(required=True)
     environment = fields.Selection(
-        [("test", "Test"), ("prod", "Production")],
+        [("test", "Test"), ("prod", "Production"), ("sandbox", "Sandbox (simulated ANAF)")],
         required=True,
         default="test",
         tracking=True,
-        help="Test validates invoices without legal effect; production files them.",
+        help="Test validates invoices without legal effect; production files them. Sandbox: a simulated ANAF served "
+        "by this Odoo server, to try every step without a certificate (nothing reaches ANAF).",
     )
     base_url = fields.Char(
         string="Other address", groups=ADMIN, help="Serve every ANAF service from this address (a simulator)."
@@ -109,9 +112,13 @@ class L10nRoEfacturaConnection(models.Model):
     def _oauth(self):
         self.ensure_one()
         endpoints = self._endpoints()
+        if self.environment == "sandbox":  # the simulated ANAF knows its own application
+            client_id, client_secret = self._sandbox().client_id, self._sandbox().client_secret
+        else:
+            client_id, client_secret = self.sudo().client_id, self._decrypt(self.sudo().client_secret_encrypted)
         return AnafOAuth(
-            self.sudo().client_id,
-            self._decrypt(self.sudo().client_secret_encrypted),
+            client_id,
+            client_secret,
             self.redirect_uri,
             oauth_url=endpoints.oauth,
             api_root=endpoints.api_root,
@@ -287,8 +294,22 @@ class L10nRoEfacturaConnection(models.Model):
 
     def _endpoints(self):
         self.ensure_one()
+        if self.environment == "sandbox":
+            return Endpoints.at(self._sandbox().url, "test")
         base_url = self.sudo().base_url
         return Endpoints.at(base_url, self.environment) if base_url else Endpoints.for_env(self.environment)
+
+    def _sandbox(self):
+        """The simulated ANAF of this server, which gives the companies of this connection SPV rights."""
+        simulator = sandbox("anaf", self._sandbox_simulator)
+        simulator.cifs.update(filter(None, (company._l10n_ro_efactura_cif() for company in self.company_ids)))
+        return simulator
+
+    @staticmethod
+    def _sandbox_simulator():
+        simulator = AnafSimulator(cifs=(), processing_seconds=5)
+        simulator.loopback_callbacks = True  # Odoo on one's own machine calls itself back on http://localhost
+        return simulator
 
     def _anaf_client(self):
         self.ensure_one()

@@ -98,6 +98,41 @@ class TestAnafOAuth(TupleTimeouts, HttpCase):
 
 
 @tagged("post_install", "-at_install")
+class TestAnafSandbox(TupleTimeouts, HttpCase):
+    """The sandbox: a simulated ANAF served by this Odoo server, reached through the connection's own buttons with
+    no application registered and no certificate, on the http://localhost address Odoo has on one's own machine."""
+
+    def test_connect_and_test_the_connection_in_the_sandbox(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
+        connection = self.env["l10n_ro_efactura.connection"].create(
+            {"name": "ANAF sandbox", "environment": "sandbox", "company_ids": [self.env.company.id]}
+        )
+        self.assertTrue(connection.redirect_uri.startswith("http://"))
+        self.authenticate("admin", "admin")
+        action = connection.with_user(self.env.ref("base.user_admin")).action_connect()
+        self.assertTrue(action["url"].startswith(f"{connection._sandbox().url}/anaf-oauth2/v1/authorize?"))
+        page = requests.get(action["url"], timeout=10)
+        self.assertIn('id="approve"', page.text)  # the page the holder sees, with its two choices
+        answer = requests.get(action["url"], params={"approve": "yes"}, allow_redirects=False, timeout=10)
+        location = urlsplit(answer.headers["Location"])
+        self.assertEqual(f"{location.scheme}://{location.netloc}{location.path}", connection.redirect_uri)
+        self.assertEqual(self.url_open(f"{location.path}?{location.query}").status_code, 200)
+        connection.invalidate_recordset()
+        self.assertEqual(connection.status, "connected")
+        self.assertEqual(connection.action_test_connection()["params"]["type"], "success")
+
+    def test_a_real_anaf_refuses_an_http_callback(self):
+        anaf = AnafSimulator().start()  # as ANAF does: only https callbacks
+        self.addCleanup(anaf.stop)
+        answer = requests.get(
+            f"{anaf.url}/anaf-oauth2/v1/authorize",
+            params={"response_type": "code", "client_id": DEFAULT_CLIENT_ID, "redirect_uri": "http://localhost/cb"},
+            timeout=10,
+        )
+        self.assertEqual(answer.status_code, 400)
+
+
+@tagged("post_install", "-at_install")
 class TestTokenRenewal(TupleTimeouts, TransactionCase):
     """Tokens are renewed unattended before they end; administrators hear about what needs a person."""
 
