@@ -6,12 +6,19 @@ The Romanian company (Bucharest, Romanian chart) shows from ``account.move``: an
 ANAF's signed archive kept; an invoice whose problems are all shown before anything is uploaded; an upload whose
 answer is lost, resolved by asking ANAF (one upload, never two); then supplier invoices fetched from SPV and imported
 as draft vendor bills. The Polish company (Warsaw, Polish chart) sends an invoice to KSeF and gets its KSeF number
-and UPO, then imports its purchase invoices from KSeF. The database is kept for a look in the browser
-(``odoo -d einv_demo``). Without an importable Odoo 19 it prints SKIPPED.
+and UPO, then imports its purchase invoices from KSeF. Without an importable Odoo 19 it prints SKIPPED.
 
-Usage, from the repository root: ``.venv/bin/python -m tests.odoo_demo``
+Then both connections are switched to the *sandbox* (the simulators served by the Odoo server itself), with an
+invoice of each company posted and waiting, and the database is served on http://localhost:8193 (admin / admin)
+until Ctrl-C, so every step can be clicked: Connect to ANAF, Send to ANAF, Create test certificate, Verify
+connection, Create KSeF token, Send to KSeF. When standard input is not a terminal (a script, CI) it is not served:
+the command that serves it is printed instead.
+
+Usage, from the repository root: ``.venv/bin/python -m tests.odoo_demo`` (``--serve`` only serves the kept
+database).
 """
 
+import subprocess
 import sys
 import time
 
@@ -21,6 +28,7 @@ from bench.timing import Skipped
 DATABASE = "einv_demo"
 MODULES = ["l10n_ro_efactura", "l10n_pl_ksef"]
 HTTP_PORT = "8193"
+ADDRESS = f"http://localhost:{HTTP_PORT}"
 
 
 def step(text):
@@ -183,7 +191,47 @@ def demo_pl(env):
         ksef.stop()
 
 
+def leave_a_sandbox(env):
+    """Both connections on the sandbox, not yet signed in, with an invoice of each company waiting to be sent."""
+    admin = env.ref("base.user_admin")
+    admin.write({"company_ids": [(6, 0, env["res.company"].search([]).ids)]})  # the administrator sees both companies
+    env["ir.config_parameter"].set_param("web.base.url", ADDRESS)
+    env["ir.config_parameter"].set_param("web.base.url.freeze", "True")  # ANAF's callback is this very address
+    for connection in env["l10n_ro_efactura.connection"].search([]):
+        connection.write({"environment": "sandbox", "base_url": False, "name": "ANAF (sandbox)"})
+        connection.sudo().write(
+            {"access_token_encrypted": False, "refresh_token_encrypted": False, "authorised_by": False}
+        )
+    for connection in env["l10n_pl_ksef.connection"].search([]):
+        connection.write(
+            {"environment": "sandbox", "base_url": False, "name": "KSeF (sandbox)", "auth_method": "certificate"}
+        )
+    accepted = env["account.move"].search([("einvoice_state", "=", "accepted")], order="id")
+    waiting = []
+    for company, moves in accepted.grouped("company_id").items():
+        move = moves[0].with_company(company).with_context(allowed_company_ids=company.ids)
+        copy = move.copy({"invoice_date": move.invoice_date})
+        copy.action_post()
+        waiting.append(copy.name)
+    step(f"sandbox: both connections on the simulated platforms; {', '.join(waiting)} posted, waiting to be sent")
+
+
+def serve():
+    command = [sys.executable, "-m", "odoo", "server", *odoo_db.odoo_options(DATABASE, HTTP_PORT)]
+    command += ["--workers", "0", "--db-filter", f"^{DATABASE}$", "--log-level", "warn"]
+    if not sys.stdin.isatty():
+        print(f"  to click through it: {sys.executable} -m tests.odoo_demo --serve  (then {ADDRESS}, admin / admin)")
+        return 0
+    print(f"  serving {ADDRESS}/odoo  (login admin, password admin); Ctrl-C stops", flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main():
+    if "--serve" in sys.argv[1:]:
+        return serve()
     print("Odoo: a Romanian company with ANAF and a Polish company with KSeF, on their simulators", flush=True)
     try:
         odoo_db.require_odoo_19()
@@ -212,9 +260,10 @@ def main():
         demo_ro(env)
         print("Poland: KSeF through the KSeF simulator", flush=True)
         demo_pl(env)
+        leave_a_sandbox(env)
         cr.commit()
-    print(f"  kept: database {DATABASE} (odoo -d {DATABASE}, user admin / admin)")
-    return 0
+    print(f"  kept: database {DATABASE}")
+    return serve()
 
 
 if __name__ == "__main__":
