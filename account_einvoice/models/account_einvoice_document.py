@@ -81,7 +81,7 @@ class AccountEinvoiceDocument(models.Model):
         elif state in ("processing", "accepted"):
             values["error_message"] = False  # a reason the upload waited for is past
         self.write(values)
-        label = dict(STATES)[state]
+        label = dict(self._fields["state"]._description_selection(self.env))[state]  # in the reader's language
         body = self.env._("E-invoice (%(platform)s): %(state)s.", platform=self._platform_label(), state=label)
         self.move_id.message_post(body=f"{body} {message}" if message else body)
         if state in ("rejected", "error", "unknown"):

@@ -1,5 +1,6 @@
 import { registry } from "@web/core/registry";
 
+// the states are told by their colours, not their words: the tour runs in every language of the add-on
 const badge = ".o_form_view .o_field_widget[name='einvoice_state'] .badge";
 
 registry.category("web_tour.tours").add("l10n_ro_efactura_send_to_anaf", {
@@ -15,7 +16,7 @@ registry.category("web_tour.tours").add("l10n_ro_efactura_send_to_anaf", {
         },
         {
             content: "ANAF has received it and is processing it",
-            trigger: `${badge}:contains(Processing)`,
+            trigger: `${badge}.text-bg-info`,
         },
         {
             content: "It cannot be sent a second time",
@@ -28,7 +29,7 @@ registry.category("web_tour.tours").add("l10n_ro_efactura_send_to_anaf", {
         },
         {
             content: "ANAF has accepted it",
-            trigger: `${badge}:contains(Accepted)`,
+            trigger: `${badge}.text-bg-success`,
         },
         {
             content: "Its signed archive can be downloaded",
