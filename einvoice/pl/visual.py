@@ -391,7 +391,7 @@ class _NumberedCanvas(Canvas):
         self._footer = footer
         self._pages = []
 
-    def showPage(self):  # noqa: N802 (reportlab's name)
+    def showPage(self):
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -984,7 +984,7 @@ class _Visual:
                 rows.append(
                     (
                         "Przewoźnik",
-                        ", ".join(filter(None, [*who, address is not None and self.address(address) or None])),
+                        ", ".join(filter(None, [*who, (address is not None and self.address(address)) or None])),
                     )
                 )
             for tag, label in (
