@@ -43,6 +43,7 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 14 * mm
 WIDTH = PAGE_WIDTH - 2 * MARGIN
 QR_SIZE = 34 * mm
+QR_COLUMN = QR_SIZE + 4 * mm
 GRID = colors.HexColor("#9aa5b1")
 SHADE = colors.HexColor("#e8edf2")
 
@@ -451,10 +452,10 @@ class _Visual:
     def section(self, title):
         return Paragraph(escape(title), self.style["section"])
 
-    def pairs(self, rows):
-        """A two-column table of label and value."""
+    def pairs(self, rows, width=WIDTH):
+        """A two-column table of label and value, ``width`` wide."""
         data = [[self.para(label, "label"), self.para(value)] for label, value in rows]
-        table = Table(data, colWidths=[72 * mm, WIDTH - 72 * mm], hAlign="LEFT")
+        table = Table(data, colWidths=[min(72 * mm, width * 0.42), width - min(72 * mm, width * 0.42)], hAlign="LEFT")
         table.setStyle(
             TableStyle(
                 [
@@ -574,14 +575,39 @@ class _Visual:
             )
         rows.append(("Waluta", self.currency))
         rows += self.field_rows(fa, ["KursWalutyZ", "FP", "TP"])
-        rows += [("Numer dokumentu WZ", value) for value in self.texts(fa, "WZ")]
+        # what may run long goes below the title block, which is one table row and cannot go over a page
+        more = [("Numer dokumentu WZ", value) for value in self.texts(fa, "WZ")]
         header = self.find(self.root, "Naglowek")
         form = self.find(header, "KodFormularza")
         if form is not None:
-            rows.append(("Formularz", f"{form.text} ({form.get('kodSystemowy')}, schemat {form.get('wersjaSchemy')})"))
+            more.append(("Formularz", f"{form.text} ({form.get('kodSystemowy')}, schemat {form.get('wersjaSchemy')})"))
         self.find(header, "WariantFormularza")
-        rows += self.field_rows(header, ["DataWytworzeniaFa", "SystemInfo"])
-        return [*title, Spacer(0, 3 * mm), self.pairs(rows)]
+        more += self.field_rows(header, ["DataWytworzeniaFa", "SystemInfo"])
+        return [*self.title_block(title, rows), self.pairs(more)]
+
+    def title_block(self, title, rows):
+        """The title and the main dates, with the QR codes beside them where a reader looks first."""
+        codes = self.verification_codes
+        if not codes:
+            return [*title, Spacer(0, 3 * mm), self.pairs(rows)]
+        left = WIDTH - QR_COLUMN
+        qr = []
+        for link, label in codes:
+            drawing = Drawing(QR_SIZE, QR_SIZE)
+            drawing.add(QrCodeWidget(link, barLevel="M", barWidth=QR_SIZE, barHeight=QR_SIZE))
+            qr += [drawing, self.para(label, "qr_label"), Spacer(0, 2 * mm)]
+        table = Table([[[*title, Spacer(0, 3 * mm), self.pairs(rows, left - 4 * mm)], qr]], colWidths=[left, QR_COLUMN])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return [table]
 
     # -- parties -----------------------------------------------------------------------------------------------------
     def party(self, node, title, extra=()):
@@ -1084,28 +1110,31 @@ class _Visual:
             rows.append((f"{LABELS.get(name, name)} ({path})", " ".join((element.text or "").split())))
         return [self.section("Pozostałe dane"), self.pairs(rows)] if rows else []
 
-    def codes(self):
-        """KOD I, and KOD II when given, each with its label and its link written out."""
+    @functools.cached_property
+    def verification_codes(self):
+        """KOD I (when the invoice has its seller's NIP and a valid issue date), and KOD II when given: (link,
+        label) each."""
         seller_nip = self.text(self.root, "Podmiot1/DaneIdentyfikacyjne/NIP")
         try:
             issued = date.fromisoformat(self.text(self.fa, "P_1") or "")
-        except ValueError:
+        except ValueError:  # no KOD I without the issue date it is made of; the invoice is still drawn
             issued = None
         codes = []
         if seller_nip and issued:
-            link = invoice_link(self.environment, seller_nip, issued, self.xml)
-            codes.append((link, invoice_link_label(self.ksef_number)))
+            codes.append(
+                (invoice_link(self.environment, seller_nip, issued, self.xml), invoice_link_label(self.ksef_number))
+            )
         if self.certificate_link:
             codes.append((self.certificate_link, CERTIFICATE_LABEL))
-        if not codes:
+        return codes
+
+    def codes(self):
+        """The links of the QR codes written out, for a reader who cannot scan."""
+        rows = [
+            (f"KOD {'II' if label == CERTIFICATE_LABEL else 'I'} ({label})", link)
+            for link, label in self.verification_codes
+        ]
+        if not rows:
             return []
-        rows = []
-        for link, label in codes:
-            drawing = Drawing(QR_SIZE, QR_SIZE)
-            widget = QrCodeWidget(link, barLevel="M", barWidth=QR_SIZE, barHeight=QR_SIZE)
-            drawing.add(widget)
-            rows.append([[drawing, self.para(label, "qr_label")], self.para(link, "small")])
-        table = Table(rows, colWidths=[QR_SIZE + 6 * mm, WIDTH - QR_SIZE - 6 * mm], hAlign="LEFT")
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         title = self.section("Sprawdź, czy faktura jest w KSeF")
-        return [KeepTogether([title, self.para("Zeskanuj kod QR lub otwórz link."), table])]
+        return [KeepTogether([title, self.para("Zeskanuj kod QR lub otwórz link."), self.pairs(rows)])]
