@@ -97,6 +97,20 @@ def test_an_invoice_without_its_ksef_number_says_offline_and_kod_ii_says_certyfi
     assert signed in "".join(text.split())
 
 
+def test_the_qr_codes_on_the_page_decode_to_kod_i_and_kod_ii(tmp_path):
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (a QR decoder) is not installed")
+    image = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    invoice = SCENARIOS["standard_rate_23"]()
+    xml = fa3.write(invoice)
+    signed = "https://qr-test.ksef.mf.gov.pl/certificate/Nip/5260250274/5260250274/01F20A5D352AE590/abc/def"
+    (tmp_path / "fv.pdf").write_bytes(render_pdf(xml, environment="test", certificate_link=signed))
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "fv.pdf", "page"], cwd=tmp_path, check=True)
+    found = {code.text for code in zxingcpp.read_barcodes(image.open(next(tmp_path.glob("page*.png"))))}
+    assert found == {invoice_link("test", "5260250274", invoice.issue_date, xml), signed}
+
+
 def test_an_element_no_section_knows_is_still_printed_with_its_path():
     xml = fa3.write(SCENARIOS["standard_rate_23"]())
     unknown = xml.replace(b"</Fa>", "<NowePole>wartość z przyszłej wersji</NowePole></Fa>".encode())
