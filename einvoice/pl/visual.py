@@ -100,6 +100,18 @@ TRANSPORT_KINDS = {
     "8": "żegluga śródlądowa",
 }
 YES_NO = {"1": "tak", "2": "nie"}
+# TLadunek: the kinds of load, coded 1..20
+LOADS = {
+    str(code): name
+    for code, name in enumerate(
+        (
+            "bańka", "beczka", "butla", "karton", "kanister", "klatka", "kontener", "kosz/koszyk", "łubianka",
+            "opakowanie zbiorcze", "paczka", "pakiet", "paleta", "pojemnik", "pojemnik do ładunków masowych stałych",
+            "pojemnik do ładunków masowych w postaci płynnej", "pudełko", "puszka", "skrzynia", "worek",
+        ),
+        start=1,
+    )
+}  # fmt: skip
 # the rate groups of the summary: P_13_x (net), P_14_x (VAT), P_14_xW (VAT in PLN)
 RATE_GROUPS = (
     ("1", "23% lub 22%"),
@@ -228,6 +240,7 @@ LABELS = {
     "WZ": "Numer dokumentu WZ",
     "P_1M": "Miejsce wystawienia",
     "ZwrotAkcyzy": "Informacja dla rolników o zwrocie akcyzy",
+    "OpisRoli": "Opis roli",
 }
 VALUE_NAMES = {
     "StatusInfoPodatnika": TAXPAYER_STATUS,
@@ -238,6 +251,9 @@ VALUE_NAMES = {
     "TP": YES_NO,
     "BrakID": YES_NO,
     "PodmiotPosredniczacy": YES_NO,
+    "TransportInny": YES_NO,
+    "LadunekInny": YES_NO,
+    "OpisLadunku": LOADS,
 }
 
 
@@ -249,7 +265,7 @@ class LineLayout:
     number: str
     name: str
     columns: tuple  # (tag, header, kind, width in mm); a column no line fills is left out
-    details: tuple  # (tag, label): shown under the name
+    details: tuple  # (tag, label[, kind]): shown under the name
     before: str  # the marker of a correction's "before" row
 
 
@@ -279,8 +295,8 @@ INVOICE_LINES = LineLayout(
         ("P_6A", "Data dostawy"),
         ("P_12_XII", "Stawka OSS"),
         ("P_12_Zal_15", "Załącznik nr 15"),
-        ("KwotaAkcyzy", "Akcyza"),
-        ("KursWaluty", "Kurs waluty"),
+        ("KwotaAkcyzy", "Akcyza", "amount"),
+        ("KursWaluty", "Kurs waluty", "quantity"),
         ("UU_ID", "UU_ID"),
     ),
     "StanPrzed",
@@ -307,7 +323,7 @@ ORDER_LINES = LineLayout(
         ("ProceduraZ", "Procedura"),
         ("P_12Z_XII", "Stawka OSS"),
         ("P_12Z_Zal_15", "Załącznik nr 15"),
-        ("KwotaAkcyzyZ", "Akcyza"),
+        ("KwotaAkcyzyZ", "Akcyza", "amount"),
         ("UU_IDZ", "UU_ID"),
     ),
     "StanPrzedZ",
@@ -757,8 +773,9 @@ class _Visual:
             cells = [FORMATS[kind](self.text(node, tag) or "") for tag, _header, kind, _width in columns]
             name = [self.para(self.text(node, layout.name) or "")]
             details = []
-            for tag, label in layout.details:
-                details += [f"{label}: {value}" for value in self.texts(node, tag)]
+            for tag, label, *kind in layout.details:
+                shown = FORMATS[kind[0] if kind else "text"]
+                details += [f"{label}: {shown(value)}" for value in self.texts(node, tag)]
             if self.find(node, layout.before) is not None:
                 details.insert(0, "stan przed korektą")
                 before_rows.append(index)
