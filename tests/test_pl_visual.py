@@ -1,7 +1,6 @@
 """The PDF of an FA(3) invoice read back as text: what the invoice says is there, nothing is lost, Polish letters
 survive, long invoices go on over pages, and the QR codes carry KSeF's links."""
 
-import argparse
 import shutil
 import subprocess
 from dataclasses import replace
@@ -11,12 +10,13 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from einvoice.pl import documents_cli, fa3
+from einvoice.pl import fa3
 from einvoice.pl.qr import invoice_link
 from einvoice.pl.visual import render_pdf
 
 from .artefacts import PL_SAMPLES
 from .pl_scenarios import SCENARIOS, build, line
+from .test_pl_cli import run
 
 NS = {"fa": fa3.NS}
 KSEF_NUMBER = "5260250274-20261120-0A1B2C3D4E5F-7A"
@@ -154,14 +154,6 @@ def test_something_that_is_not_an_fa3_invoice_is_refused_in_words():
     with pytest.raises(fa3.Fa3ReadError) as refused:
         render_pdf(b"<Invoice/>")
     assert "not an FA(3) invoice" in str(refused.value)
-
-
-def run(*args):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lang", default="en")
-    documents_cli.register(parser.add_subparsers(dest="pl_command", required=True))
-    parsed = parser.parse_args([str(arg) for arg in args])
-    return parsed.run(parsed)
 
 
 def test_the_command_writes_the_pdf_beside_the_invoice_or_where_asked(tmp_path, capsys):

@@ -46,7 +46,8 @@ class TestPrintedInvoice(ConnectedToKsef):
         self.assertIn(f'href="{link}"', html)
         self.assertIn(">OFFLINE<", html)
 
-    def test_an_invoice_issued_offline_carries_kod_ii_signed_with_the_offline_certificate(self):
+    def issuing_offline_with_a_certificate(self):
+        """The company issues offline and holds an Offline certificate; the certificate (PEM, base64) is returned."""
         certificate, key = certificate_files(SELLER_NIP)
         self.connection.write(
             {
@@ -56,6 +57,10 @@ class TestPrintedInvoice(ConnectedToKsef):
             }
         )
         self.connection.offline24 = True
+        return certificate
+
+    def test_an_invoice_issued_offline_carries_kod_ii_signed_with_the_offline_certificate(self):
+        certificate = self.issuing_offline_with_a_certificate()
         move = self.posted_invoice()
         html = self.printed(move)
         self.assertIn(">CERTYFIKAT<", html)
@@ -95,15 +100,7 @@ class TestPrintedInvoice(ConnectedToKsef):
         self.assertEqual(len(move.attachment_ids.filtered(lambda a: a.name.endswith("_ksef.pdf"))), 1)
 
     def test_an_invoice_issued_offline_is_visualised_with_offline_and_certyfikat(self):
-        certificate, key = certificate_files(SELLER_NIP)
-        self.connection.write(
-            {
-                "offline_certificate_file": certificate,
-                "offline_private_key_file": key,
-                "offline_key_password": KEY_PASSWORD,
-            }
-        )
-        self.connection.offline24 = True
+        self.issuing_offline_with_a_certificate()
         text = self.visualised(self.posted_invoice())
         self.assertIn("OFFLINE", text)
         self.assertIn("CERTYFIKAT", text)
