@@ -375,8 +375,7 @@ def amount(text):
         value = Decimal(text)
     except (InvalidOperation, TypeError):
         return text
-    decimals = max(2, -value.as_tuple().exponent) if value.is_finite() else 0
-    return _grouped(value, decimals) if value.is_finite() else text
+    return _grouped(value, max(2, -value.as_tuple().exponent)) if value.is_finite() else text
 
 
 def quantity(text):
@@ -424,6 +423,9 @@ class _NumberedCanvas(Canvas):
 
 
 class _Visual:
+    """One invoice drawn: each part of the document a method, in the order a reader expects; every element a part
+    reads is marked as shown, and :meth:`remaining` lists the rest."""
+
     def __init__(self, root, xml, ksef_number, environment, certificate_link):
         _fonts()
         self.root, self.xml = root, xml
@@ -453,10 +455,6 @@ class _Visual:
 
     def texts(self, node, path):
         return [" ".join((element.text or "").split()) for element in self.findall(node, path)]
-
-    def show_all(self, node):
-        if node is not None:
-            self.shown.update(node.iter())
 
     # -- drawing blocks ----------------------------------------------------------------------------------------------
     def para(self, text, style="body"):
