@@ -1,4 +1,4 @@
-"""``einvoice pl check|validate|convert``: FA(3) documents from the command line.
+"""``einvoice pl check|validate|convert|pdf``: FA(3) documents from the command line.
 
 Exit status, as for the Romanian documents: 0 when the document has no fatal finding, 1 when it has, 2 when it
 cannot be read at all.
@@ -17,6 +17,8 @@ from ..validation import FA3_XSD_ENV, validate_fa3
 from ..xmlsafe import parse_xml
 from . import fa3
 from .model import KOR, PlInvoice
+from .qr import QR_HOSTS
+from .visual import render_pdf
 
 
 def register(pl_subparsers):
@@ -42,6 +44,17 @@ def register(pl_subparsers):
     convert.add_argument("--to", choices=["fa3"], default="fa3")
     convert.add_argument("-o", "--output", type=Path, required=True)
     convert.set_defaults(run=_convert)
+
+    pdf = pl_subparsers.add_parser(
+        "pdf", parents=common, help="draw an FA(3) invoice as a readable PDF, with its KSeF QR codes"
+    )
+    pdf.add_argument("file", type=Path)
+    pdf.add_argument("--ksef-number", help="the number KSeF gave the invoice (printed under KOD I; else OFFLINE)")
+    pdf.add_argument(
+        "--env", choices=sorted(QR_HOSTS), default="prod", help="KSeF environment KOD I points to (default: prod)"
+    )
+    pdf.add_argument("-o", "--output", type=Path, help="the PDF to write; default: FILE with .pdf")
+    pdf.set_defaults(run=_pdf)
 
 
 def _with_polish_kind(invoice):
@@ -84,3 +97,12 @@ def _convert(args):
     args.output.write_bytes(xml)
     written(args.output, args)
     return report(fa3.check_document(xml), lang_of(args))
+
+
+@command(failure=UNREADABLE)
+def _pdf(args):
+    pdf = render_pdf(args.file.read_bytes(), ksef_number=args.ksef_number, environment=args.env)
+    output = args.output or args.file.with_suffix(".pdf")
+    output.write_bytes(pdf)
+    written(output, args)
+    return 0

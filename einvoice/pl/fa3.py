@@ -649,12 +649,23 @@ class Fa3ReadError(EInvoiceError):
 
 def read(data):
     """Read FA(3) ``data`` (bytes) into a :class:`~einvoice.ubl.ReadResult`."""
-    return read_element(parse_xml(data, what=_("FA(3) invoice")))
+    return _Reader(invoice_root(data)).result()
+
+
+def invoice_root(data):
+    """The root element of the FA(3) invoice ``data`` (bytes); :class:`Fa3ReadError` for another document."""
+    root = parse_xml(data, what=_("FA(3) invoice"))
+    require_invoice(root)
+    return root
+
+
+def require_invoice(root):
+    if etree.QName(root).namespace != NS or etree.QName(root).localname != "Faktura":
+        raise Fa3ReadError(_("This is not an FA(3) invoice (root element %(root)s).", root=etree.QName(root).text))
 
 
 def read_element(root):
-    if etree.QName(root).namespace != NS or etree.QName(root).localname != "Faktura":
-        raise Fa3ReadError(_("This is not an FA(3) invoice (root element %(root)s).", root=etree.QName(root).text))
+    require_invoice(root)
     return _Reader(root).result()
 
 
@@ -721,7 +732,7 @@ DATE, MOMENT = _("date"), _("date and time")
 
 
 @functools.cache
-def _qualified(path):
+def qualified(path):
     """An ElementPath in the FA(3) namespace: ``Fa/P_1`` -> ``{ns}Fa/{ns}P_1``."""
     return "/".join(_q(part) for part in path.split("/"))
 
@@ -732,10 +743,10 @@ class _Reader:
         self.findings = []
 
     def find(self, node, path):
-        return None if node is None else node.find(_qualified(path))
+        return None if node is None else node.find(qualified(path))
 
     def findall(self, node, path):
-        return [] if node is None else node.findall(_qualified(path))
+        return [] if node is None else node.findall(qualified(path))
 
     def text(self, node, path):
         element = self.find(node, path)

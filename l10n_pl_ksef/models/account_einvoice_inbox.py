@@ -5,6 +5,7 @@ from odoo import api, fields, models
 
 from einvoice.errors import EInvoiceError
 from einvoice.pl.ksef import HighWaterMarkSync, Incoming, parse_datetime
+from einvoice.pl.visual import render_pdf
 
 _logger = logging.getLogger(__name__)
 
@@ -131,3 +132,14 @@ class AccountEinvoiceInbox(models.Model):
         connection = self.company_id._l10n_pl_ksef_connection(required=True)
         xml = Incoming(*connection._ksef_signed_in()).download(self.platform_id)
         self._keep_raw(xml, f"{self.platform_id}.xml")
+
+    def _pl_ksef_pdf(self, received):
+        """A KSeF invoice is XML only: its bill gets our rendering, with its KSeF number and KOD I, as the document
+        to read."""
+        connection = self.company_id._l10n_pl_ksef_connection()
+        pdf = render_pdf(
+            received.xml,
+            ksef_number=self.platform_id,
+            environment=connection.environment if connection else "prod",
+        )
+        return f"{self.platform_id}.pdf", pdf

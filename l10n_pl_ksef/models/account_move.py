@@ -30,6 +30,7 @@ from einvoice.pl.model import (
     nip_is_valid,
 )
 from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
+from einvoice.pl.visual import render_pdf
 
 from .account_einvoice_document import REFERENCE_SEPARATOR
 
@@ -237,8 +238,7 @@ class AccountMove(models.Model):
         connection = self.company_id._l10n_pl_ksef_connection()
         if not document or not connection or not self.invoice_date:
             return []
-        seller = self.commercial_partner_id if self._einvoice_self_billed() else self.company_id.partner_id
-        nip, xml = bare_nip(seller.vat), document.attachment_id.raw
+        nip, xml = self._l10n_pl_ksef_seller_nip(), document.attachment_id.raw
         links = [
             (
                 invoice_link(connection._ksef_environment(), nip, self.invoice_date, xml),
@@ -248,6 +248,42 @@ class AccountMove(models.Model):
         if self.l10n_pl_ksef_offline:
             links += self._l10n_pl_ksef_certificate_link(connection, nip, xml)
         return [{"link": link, "label": label, "image": self._l10n_pl_ksef_qr_image(link)} for link, label in links]
+
+    def _l10n_pl_ksef_seller_nip(self):
+        seller = self.commercial_partner_id if self._einvoice_self_billed() else self.company_id.partner_id
+        return bare_nip(seller.vat)
+
+    def action_l10n_pl_ksef_pdf(self):
+        """The visualisation of the FA(3) the invoice is in KSeF (or was issued offline with): every part of the
+        XML, its KSeF number and QR codes, as a PDF attached to the invoice and downloaded."""
+        self.ensure_one()
+        document = self._l10n_pl_ksef_issued_document()
+        if not document:
+            raise UserError(self.env._("The invoice has no FA(3) in KSeF yet: send it, or issue it offline, first."))
+        connection = self.company_id._l10n_pl_ksef_connection()
+        xml = document.attachment_id.raw
+        kod_ii = []
+        if self.l10n_pl_ksef_offline and connection:
+            kod_ii = self._l10n_pl_ksef_certificate_link(connection, self._l10n_pl_ksef_seller_nip(), xml)
+        pdf = render_pdf(
+            xml,
+            ksef_number=document.platform_number if document.state == "accepted" else None,
+            environment=connection.environment if connection else "prod",
+            certificate_link=kod_ii[0][0] if kod_ii else None,
+        )
+        name = f"{self.name.replace('/', '_')}_ksef.pdf"
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "account.move"), ("res_id", "=", self.id), ("name", "=", name)], limit=1
+        )
+        if attachment:
+            attachment.raw = pdf  # the KSeF number came since: the same document, drawn again
+        else:
+            attachment = document._attach(name, pdf, "application/pdf")
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def _l10n_pl_ksef_certificate_link(self, connection, nip, xml):
         """KOD II of an invoice issued offline, signed with the company's Offline certificate: who issued it. An

@@ -1,4 +1,6 @@
 import base64
+import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
@@ -124,3 +126,14 @@ class ConnectedToKsef(KsefCommon):
     def sent_invoices(self):
         """Every invoice KSeF received, whatever became of it."""
         return [invoice for invoice in self.ksef.invoices.values() if invoice.xml]
+
+
+def pdf_text(test, pdf):
+    """The text of ``pdf`` as poppler's pdftotext reads it (non-breaking spaces as plain ones); skips ``test``
+    where pdftotext is not installed."""
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        test.skipTest("pdftotext (poppler-utils) is not installed")
+    command = [pdftotext, "-enc", "UTF-8", "-", "-"]
+    result = subprocess.run(command, input=pdf, capture_output=True, check=True)  # noqa: S603 - our own PDF
+    return result.stdout.decode("utf-8").replace("\u00a0", " ")

@@ -7,7 +7,7 @@ from einvoice.model import Address, Invoice, Line, Party
 from einvoice.pl import fa3
 from einvoice.pl.model import ROLE_PAYER, PlInvoice, ThirdParty
 
-from .common import SELLER_NIP, ConnectedToKsef
+from .common import SELLER_NIP, ConnectedToKsef, pdf_text
 
 GAMMA_NIP = "1132853869"
 DELTA_NIP = "5252248481"
@@ -83,6 +83,22 @@ class TestKsefInbox(ConnectedToKsef):
         vendors = messages.move_id.partner_id
         self.assertEqual(self.env["account.move"].search_count([("partner_id", "in", vendors.ids)]), 2)
         self.assertEqual(self.exports()[-1].json()["filters"]["dateRange"]["from"][:19], mark.isoformat()[:19])
+
+    def test_a_received_invoice_reads_as_a_pdf_on_its_bill_beside_the_xml_kept_as_received(self):
+        received = self.seed(self.supplier_invoice("GM/PDF/9", amount="1234.50"))
+        self.sync()
+        bill = self.messages().move_id
+        names = bill.attachment_ids.mapped("name")
+        self.assertIn(f"{received.ksef_number}.xml", names)  # the invoice itself stays, as KSeF stored it
+        main = bill.message_main_attachment_id
+        self.assertEqual((main.name, main.mimetype), (f"{received.ksef_number}.pdf", "application/pdf"))
+        text = pdf_text(self, main.raw)
+        for fact in ("GM/PDF/9", GAMMA_NIP, SELLER_NIP, received.ksef_number, "Gamma Materiały sp. z o.o."):
+            self.assertIn(fact, text)
+        # net, VAT at 23% and the total, as a Polish reader writes them
+        for amount in ("1 234,50", "283,94", "1 518,44"):
+            self.assertIn(amount, text)
+        self.assertEqual(bill.amount_total, 1518.44)
 
     def test_an_invoice_naming_the_company_as_a_third_party_is_imported_with_its_role_to_review(self):
         payer = ThirdParty(Party(name="Alfa", vat_id=f"PL{SELLER_NIP}"), role=ROLE_PAYER)
