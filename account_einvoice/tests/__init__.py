@@ -3,3 +3,4 @@ from . import test_security
 from . import test_inbox
 from . import test_shared_budget
 from . import test_inbox_review
+from . import test_translations
