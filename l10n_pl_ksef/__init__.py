@@ -1,6 +1,7 @@
 from odoo.addons.account_einvoice.tools.localisation import give_way, restore, set_tax_categories
 
 from . import models
+from . import wizard
 from .models.template_pl import PL_TAX_CATEGORIES
 
 ODOO_EDI = "l10n_pl_edi"

@@ -365,6 +365,8 @@ class AccountEinvoiceInbox(models.Model):
         return received
 
     def _import(self, importer, pending):
+        """Make the bill of the pending invoice, link this message to it and say how it was matched; the outcome is
+        returned."""
         outcome = importer._finish(pending)
         bill, received = outcome.bill, pending.received
         self._attach_to(bill, received)
@@ -388,6 +390,7 @@ class AccountEinvoiceInbox(models.Model):
                 report="\n".join(report),
             )
         )
+        return outcome
 
     def _attach_to(self, bill, received):
         """The invoice's files on the bill: the platform's original, the XML, its signature and a PDF."""

@@ -123,9 +123,10 @@ class AccountEinvoiceInbox(models.Model):
     def _import(self, importer, pending):
         """An invoice where the company is only a third party becomes a draft bill left to review: whether it is
         the company's purchase at all (a payer, a factor, a unit of the buyer) is for an accountant to say."""
-        super()._import(importer, pending)
+        outcome = super()._import(importer, pending)
         if self.l10n_pl_ksef_subject == "Subject3" and self.state == "imported":
             self.state = "to_review"
+        return outcome
 
     def _pl_ksef_fetch(self):
         """Download the invoice by its KSeF number, as KSeF stored it (kept when the export did not carry it)."""
