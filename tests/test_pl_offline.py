@@ -1,10 +1,11 @@
 """KSeF's offline modes: the day an invoice issued offline must reach KSeF (tryby-offline.md), counted in working
 days of the Polish calendar, moved by failures and lifted by a total failure that Latarnia announces."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from einvoice.pl.ksef import Authenticator, Incoming, KsefRequestError, KsefTokenLogin, OnlineSession
 from einvoice.pl.offline import (
     AVAILABLE,
     EMERGENCY,
@@ -21,7 +22,10 @@ from einvoice.pl.offline import (
     send_deadline,
 )
 from einvoice.pl.qr import Latarnia
+from einvoice.sim import ManualClock
 from einvoice.sim.ksef import KsefSimulator
+
+from .test_ksef_flows import SELLER, b64sha, invoice, make_client
 
 
 def at(text):
@@ -149,3 +153,48 @@ def test_announcements_read_from_latarnia_over_http():
     assert announced[1].end == datetime(2026, 11, 20, 14, 0, 0, 123456, tzinfo=timezone.utc)
     # an emergency invoice of that Friday is due 7 working days after it: Tuesday 1 December
     assert send_deadline(EMERGENCY, date(2026, 11, 20), announced, cause=announced[1]) == Deadline(date(2026, 12, 1))
+
+
+# -- technical correction (offline/korekta-techniczna.md) over HTTP ------------------------------------------------
+def test_a_rejected_offline_invoice_is_corrected_once_and_only_it():
+    clock = ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
+    good = invoice("FV/TECH/1")
+    broken = good.replace(b"<P_2>", b"<!--v1--><P_2>")  # the same content as another file: another hash
+    with KsefSimulator(clock=clock.datetime) as sim:
+        sim.validator = lambda xml: ["cvc-complex-type.2.4.a: Invalid content."] if b"<!--v1-->" in xml else []
+        client = make_client(sim, clock)
+        auth = Authenticator(client, SELLER, KsefTokenLogin(sim.issue_ksef_token(SELLER)))
+        session = OnlineSession.open(client, auth)
+        first = session.send(broken, offline_mode=True)
+        clock.advance(3)
+        assert session.sessions.invoice_status(session.reference_number, first.reference_number).code == 450
+
+        with pytest.raises(KsefRequestError) as online:  # a technical correction is sent as offline
+            session.send(good, hash_of_corrected_invoice=first.invoice_hash)
+        assert online.value.codes == {21405}
+        corrected = session.send(good, offline_mode=True, hash_of_corrected_invoice=first.invoice_hash)
+        clock.advance(3)
+        status = session.sessions.invoice_status(session.reference_number, corrected.reference_number)
+        assert (status.code, status.invoicing_mode) == (200, "Offline")
+        assert sim.requests_to(r"/sessions/online/[^/]+/invoices$", "POST")[-1].json()["hashOfCorrectedInvoice"] == (
+            b64sha(broken)
+        )
+        (original,) = [i for i in sim.invoices.values() if i.hash == b64sha(broken)]
+        assert original.corrected_by == status.ksef_number  # KOD I of the old file leads to the correction
+
+        again = good.replace(b"<P_2>", b"<!--v2--><P_2>")
+        with pytest.raises(KsefRequestError) as twice:
+            session.send(again, offline_mode=True, hash_of_corrected_invoice=first.invoice_hash)
+        assert twice.value.codes == {21166}
+        with pytest.raises(KsefRequestError) as of_accepted:  # an invoice KSeF took needs no technical correction
+            session.send(again, offline_mode=True, hash_of_corrected_invoice=corrected.invoice_hash)
+        assert of_accepted.value.codes == {21167}
+        online_sent = session.send(invoice("FV/TECH/2").replace(b"<P_2>", b"<!--v1--><P_2>"))
+        clock.advance(3)
+        with pytest.raises(KsefRequestError) as of_online:  # only an offline invoice
+            session.send(invoice("FV/TECH/2"), offline_mode=True, hash_of_corrected_invoice=online_sent.invoice_hash)
+        assert of_online.value.codes == {21167}
+        clock.advance(60)
+        issued = Incoming(client, auth, subject_type="Subject1").metadata(clock.datetime() - timedelta(days=1))
+        (listed,) = [metadata for metadata in issued if metadata.invoice_number == "FV/TECH/1"]
+        assert listed.raw["hashOfCorrectedInvoice"] == b64sha(broken)
