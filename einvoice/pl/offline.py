@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from .holidays import working_day_after
 from .ksef import parse_datetime
+from .qr import latest_versions
 
 POLAND = ZoneInfo("Europe/Warsaw")
 
@@ -82,9 +83,8 @@ class Outage:
 
 
 def outages(messages):
-    """Latarnia's announcements (one per event, as :meth:`Latarnia.messages` gives them) as outages, oldest
-    first."""
-    found = [Outage.from_message(message) for message in messages]
+    """Latarnia's announcements as outages, one per event (its highest version), oldest first."""
+    found = [Outage.from_message(message) for message in latest_versions(messages)]
     return sorted(found, key=lambda outage: (outage.start is None, outage.start or datetime.min))
 
 
@@ -143,3 +143,10 @@ def _counted_from(outage, working_days):
     if outage is None or outage.end is None:
         return None
     return working_day_after(polish_date(outage.end), working_days)
+
+
+# invoice statuses of a rejection KSeF allows a technical correction of (offline/korekta-techniczna.md: the schema,
+# the size, a duplicate, any other technical check that kept it from a KSeF number; not a missing permission (410)
+# nor attachments the seller may not send (415)): 405 cancelled with its session, 430 file verification, 435
+# decryption, 440 duplicate, 450 semantic or schema error
+TECHNICALLY_CORRECTABLE = frozenset({405, 430, 435, 440, 450})
