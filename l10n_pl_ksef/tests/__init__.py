@@ -9,3 +9,4 @@ from . import test_offline
 from . import test_report
 from . import test_send
 from . import test_tour
+from . import test_outage
