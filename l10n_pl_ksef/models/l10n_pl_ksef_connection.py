@@ -31,7 +31,7 @@ from einvoice.pl.ksef import (
     KsefTokenLogin,
 )
 from einvoice.pl.model import bare_nip
-from einvoice.pl.offline import AVAILABLE, MODE_OF_OUTAGE, current_outage, outages
+from einvoice.pl.offline import MODE_OF_OUTAGE, current_outage, outages
 from einvoice.pl.qr import Latarnia
 
 from .l10n_pl_ksef_outage import CATEGORIES, STATUSES, naive
@@ -653,6 +653,7 @@ class L10nPlKsefConnection(models.Model):
             return
         now = fields.Datetime.now()
         stored = {outage.event_id: outage for outage in self.outage_ids if outage.event_id}
+        news = False  # an event announced or changed since the last reading
         for outage in announced:
             values = {
                 "category": outage.category.lower(),
@@ -661,12 +662,15 @@ class L10nPlKsefConnection(models.Model):
                 "start": naive(outage.start),
                 "end": naive(outage.end),
             }
-            if outage.event_id in stored:
-                stored[outage.event_id].write(values)
-            elif outage.category.lower() in dict(CATEGORIES):
+            known = stored.get(outage.event_id)
+            if known and any(known[name] != (value or False) for name, value in values.items()):
+                known.write(values)
+                news = True
+            elif not known and outage.category.lower() in dict(CATEGORIES):
                 stored[outage.event_id] = self.env["l10n_pl_ksef.outage"].create(
                     {**values, "connection_id": self.id, "event_id": outage.event_id}
                 )
+                news = True
         previous, was = self.outage_id, self.ksef_status
         current = current_outage(status, announced, fields.Datetime.to_datetime(now).replace(tzinfo=timezone.utc))
         record = self.env["l10n_pl_ksef.outage"]
@@ -679,10 +683,14 @@ class L10nPlKsefConnection(models.Model):
             previous.end = now  # over without an announced end: it ended when Latarnia stopped saying so
         self.write({"ksef_status": key, "outage_id": record.id, "availability_checked_at": now})
         if key != was:
-            self._ksef_availability_changed(was)
+            self.message_post(body=self._ksef_availability_text())
+            if key == "available":
+                self.env.ref("account_einvoice.ir_cron_einvoice_send")._trigger()
+        if news or key != was:
+            self._ksef_recompute_deadlines()
 
-    def _ksef_availability_changed(self, was):
-        self.message_post(body=self._ksef_availability_text())
+    def _ksef_recompute_deadlines(self):
+        """KSeF announced something: the deadlines of the company's invoices waiting offline are counted again."""
         moves = self.env["account.move"].search(
             [
                 ("company_id", "=", self.company_id.id),
@@ -691,13 +699,11 @@ class L10nPlKsefConnection(models.Model):
             ]
         )
         moves._l10n_pl_ksef_recompute_deadlines()
-        if self.ksef_status == "available":
-            self.env.ref("account_einvoice.ir_cron_einvoice_send")._trigger()
 
     def _ksef_outage_mode(self):
         """The offline mode invoices issued now take (offline during maintenance, emergency during a failure), or
         None when KSeF is available or totally down (invoices are then issued outside KSeF)."""
-        return MODE_OF_OUTAGE.get(self.ksef_status.upper()) if self.ksef_status != AVAILABLE.lower() else None
+        return MODE_OF_OUTAGE.get(self.ksef_status.upper())
 
     def _ksef_availability_text(self):
         """What Latarnia said, in words for the users of the connection and its invoices."""

@@ -9,8 +9,8 @@ STATUSES = [("available", "Available"), *CATEGORIES]
 
 
 def naive(moment):
-    """An aware datetime as Odoo stores it: naive, in UTC."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment else False
+    """An aware datetime as Odoo stores it: naive, in UTC, to the second."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0) if moment else False
 
 
 def _aware(moment):
