@@ -76,6 +76,7 @@ class TestOutage(ConnectedToKsef):
             )
             self.assertFalse(move.l10n_pl_ksef_offline_deadline)  # counted from the failure's end, not known yet
             self.assertIn("emergency", move.l10n_pl_ksef_outage_warning)
+            self.assertEqual([code["label"] for code in move._l10n_pl_ksef_qr_codes()], ["OFFLINE"])  # KOD I
             self.assertEqual(
                 len(shown_on_form(move, "//div[hasclass('alert')][field[@name='l10n_pl_ksef_outage_warning']]")), 1
             )
@@ -157,6 +158,7 @@ class TestOutage(ConnectedToKsef):
         during = self.invoice_of_today()  # issued outside KSeF: not offline, and told so
         self.assertFalse(during.l10n_pl_ksef_offline)
         self.assertIn("total failure", during.l10n_pl_ksef_outage_warning)
+        self.assertEqual(during._l10n_pl_ksef_qr_codes(), [])  # issued outside KSeF: no QR codes
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
