@@ -106,8 +106,8 @@ class AccountMove(models.Model):
     def _compute_l10n_pl_ksef_offline_deadline(self):
         """The day an invoice issued offline must reach KSeF by, as tryby-offline.md counts it for its mode, with the
         failures and total failures KSeF announced since (they are not dependencies: the availability check
-        recomputes the waiting invoices when KSeF's status changes). An online invoice exists only once KSeF numbers
-        it, so it has no deadline."""
+        recomputes the waiting invoices when Latarnia announces something new). An online invoice exists only once
+        KSeF numbers it, so it has no deadline."""
         for move in self:
             deadline = move._l10n_pl_ksef_send_deadline()
             move.l10n_pl_ksef_offline_deadline = deadline.day or False if deadline else False
