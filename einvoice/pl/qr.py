@@ -105,20 +105,20 @@ class Latarnia:
             if not self.static:
                 raise
             return Availability("AVAILABLE", static=True)
-        messages = tuple(_latest_versions(data.get("messages") or []))
+        messages = tuple(latest_versions(data.get("messages") or []))
         return Availability(data.get("status") or "AVAILABLE", messages, self.static)
 
     def messages(self):
         """Announcements, one per event (the highest version of each)."""
         try:
-            return _latest_versions(self.http.get("/messages").json())
+            return latest_versions(self.http.get("/messages").json())
         except PlatformUnavailableError:
             if not self.static:
                 raise
             return []
 
 
-def _latest_versions(messages):
+def latest_versions(messages):
     latest = {}
     for message in messages:
         key = message.get("eventId", message.get("id"))

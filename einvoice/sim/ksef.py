@@ -183,6 +183,8 @@ class _Invoice:
     third_parties: tuple = ()  # Podmiot3: (NIP, role) pairs
     authorized: tuple = None  # PodmiotUpowazniony: (NIP, role)
     summary: dict = field(default_factory=dict)  # the metadata's amounts and flags, read from the invoice
+    corrects: str = None  # a technical correction: the hash of the rejected offline invoice it replaces
+    corrected_by: str = None  # a rejected offline invoice technically corrected: the KSeF number of its correction
 
 
 class KsefSimulator(KsefCredentials, SimServer):
@@ -748,10 +750,51 @@ class KsefSimulator(KsefCredentials, SimServer):
             return self._error(21402, "Nieprawidłowy rozmiar pliku.", "invoiceSize")
         if plain.hash != body.get("invoiceHash"):
             return self._error(21403, "Nieprawidłowy skrót pliku.", "invoiceHash")
+        corrected = body.get("hashOfCorrectedInvoice")
+        refusal = corrected and self._technical_correction_refusal(session, corrected, body)
+        if refusal:
+            return refusal
         invoice = self._new_invoice(session, xml, now, None)
         invoice.offline = bool(body.get("offlineMode"))
+        invoice.corrects = corrected or None
         self._judge(invoice, context_nip=session["nip"])
+        if corrected and invoice.code == 200:
+            for original in self._sent_in_context(session["nip"], corrected):
+                original.corrected_by = invoice.ksef_number
         return Response.json({"referenceNumber": invoice.reference}, status=202)
+
+    def _sent_in_context(self, nip, invoice_hash):
+        """The invoices sent in the context ``nip`` with this hash."""
+        return [
+            invoice
+            for invoice in self.invoices.values()
+            if invoice.hash == invoice_hash and invoice.session and self.sessions[invoice.session]["nip"] == nip
+        ]
+
+    def _technical_correction_refusal(self, session, corrected, body):
+        """offline/korekta-techniczna.md: a technical correction is sent with offlineMode true, of an offline invoice
+        KSeF rejected, once (open-api.json, POST /sessions/online/{referenceNumber}/invoices: 21166 the invoice has
+        a correction processed already, 21167 its status does not allow one). A hash KSeF never received, or of an
+        invoice not sent offline, is answered 21167 as well: the status of no such invoice allows a correction
+        (the documents name no other code)."""
+        if not body.get("offlineMode"):
+            return self._error(
+                21405, "Błąd walidacji danych wejściowych.", "Korekta techniczna wymaga offlineMode: true."
+            )
+        originals = self._sent_in_context(session["nip"], corrected)
+        if not originals or any(o.code == 200 or not o.offline for o in originals):
+            return self._error(
+                21167,
+                "Status faktury nie pozwala na korektę techniczną.",
+                "Nie można wysłać korekty technicznej do prawidłowo przetworzonej faktury.",
+            )
+        if any(invoice.corrects == corrected and invoice.code == 200 for invoice in self.invoices.values()):
+            return self._error(
+                21166,
+                "Korekta techniczna niedostępna.",
+                "Faktura posiada już przetworzoną prawidłowo korektę techniczną.",
+            )
+        return None
 
     def _new_invoice(self, session, xml, received_at, file_name, invoice_hash=None):
         ordinal = len(session["invoices"]) + 1 if session else 1
@@ -1109,6 +1152,8 @@ class KsefSimulator(KsefCredentials, SimServer):
             "invoicingMode": "Offline" if invoice.offline else "Online",
             **invoice.summary,
         }
+        if invoice.corrects:
+            metadata["hashOfCorrectedInvoice"] = invoice.corrects
         if invoice.third_parties:
             metadata["thirdSubjects"] = [
                 {"identifier": {"type": "Nip", "value": nip} if nip else {"type": "None"}, "role": role}

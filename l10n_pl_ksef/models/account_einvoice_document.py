@@ -21,6 +21,7 @@ from einvoice.pl.ksef import (
     Sessions,
     choose_session,
 )
+from einvoice.pl.offline import TECHNICALLY_CORRECTABLE
 
 CHECK_DELAYS = (1, 2, 5, 10, 30, 60)  # minutes between status questions: KSeF usually numbers within seconds
 UPO_NOT_READY = 21178  # KSeF: no UPO for these criteria (yet)
@@ -34,6 +35,16 @@ class AccountEinvoiceDocument(models.Model):
     _inherit = "account.einvoice.document"
 
     platform = fields.Selection(selection_add=[("pl_ksef", "KSeF (Poland)")], ondelete={"pl_ksef": "cascade"})
+    l10n_pl_ksef_code = fields.Integer(
+        string="KSeF status code", readonly=True, help="The status KSeF gave the invoice when it rejected it."
+    )
+    l10n_pl_ksef_corrected_id = fields.Many2one(
+        "account.einvoice.document",
+        string="Technical correction of",
+        readonly=True,
+        help="This attempt sends again, as KSeF's technical correction, an invoice issued offline that KSeF rejected "
+        "for a technical reason: KSeF links the two, and the buyer's QR code of the rejected file leads to this one.",
+    )
 
     # -- KSeF access -----------------------------------------------------------------------------------------------
     def _pl_ksef_connection(self):
@@ -69,7 +80,32 @@ class AccountEinvoiceDocument(models.Model):
             self._set_state("error", "\n".join(findings) or refusal.translated(self.env.lang))
             return False
         self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
+        self._pl_ksef_note_correction()
         return xml
+
+    def _pl_ksef_note_correction(self):
+        """A new attempt of an invoice issued offline whose last attempt KSeF rejected for a technical reason is
+        its technical correction (offline/korekta-techniczna.md): sent in an online session, offline, with the hash
+        of the first rejected file, the one the buyer's QR code is made of. The rejected attempts stay as they were."""
+        previous = (self.move_id.einvoice_document_ids - self).filtered(
+            lambda document: document.platform == "pl_ksef" and document.attachment_id
+        )
+        rejected = previous.sorted("id")[-1:]
+        if not (
+            self.move_id.l10n_pl_ksef_offline
+            and rejected.state == "rejected"
+            and rejected.l10n_pl_ksef_code in TECHNICALLY_CORRECTABLE
+        ):
+            return
+        original = rejected.l10n_pl_ksef_corrected_id or rejected
+        self.l10n_pl_ksef_corrected_id = original
+        self.move_id.message_post(
+            body=self.env._(
+                "Sent again as a technical correction of %(file)s, which KSeF rejected: KSeF links the corrected "
+                "invoice to it.",
+                file=original.attachment_id.name,
+            )
+        )
 
     def _pl_ksef_send(self, xml):
         """Send the exact bytes ``xml``. The session is recorded before the invoice goes, so an answer lost on the
@@ -83,8 +119,13 @@ class AccountEinvoiceDocument(models.Model):
                 shared[connection.id] = session
         self.platform_reference = session.reference_number
         self._commit()
+        corrected = self.l10n_pl_ksef_corrected_id
         try:
-            sent = session.send(xml, offline_mode=self.move_id.l10n_pl_ksef_offline)
+            sent = session.send(
+                xml,
+                offline_mode=self.move_id.l10n_pl_ksef_offline,
+                hash_of_corrected_invoice=corrected._pl_ksef_hash() if corrected else None,
+            )
         except KsefRequestError:
             if shared is not None:
                 shared.pop(connection.id, None)  # a session KSeF refuses to take invoices in is not used again
@@ -109,11 +150,49 @@ class AccountEinvoiceDocument(models.Model):
         self._pl_ksef_send_batches()
         _RUN.sessions = {}
         try:
+            self._pl_ksef_send_offline(limit)
             return super()._cron_send(limit=limit)
         finally:
             sessions, _RUN.sessions = _RUN.sessions, None
             for session in sessions.values():
                 _close(session)
+
+    @api.model
+    def _pl_ksef_send_offline(self, limit):
+        """The invoices issued offline go first, in the order they were issued (their date, then their number):
+        once KSeF is back, the oldest deadlines are met first and KSeF numbers them in sequence."""
+        offline = [("platform", "=", "pl_ksef"), ("state", "=", "to_send"), ("move_id.l10n_pl_ksef_offline", "=", True)]
+        waiting = lock_next(self, [*offline, *due()], limit)
+        for document in waiting.sorted(
+            lambda document: (
+                document.move_id.invoice_date,
+                document.move_id.sequence_prefix or "",
+                document.move_id.sequence_number,
+                document.id,
+            )
+        ):
+            document._send()
+
+    def _send(self):
+        if self.platform == "pl_ksef" and self._pl_ksef_hold():
+            return
+        super()._send()
+
+    def _pl_ksef_hold(self):
+        """While KSeF is announced down nothing is sent: the invoice is issued offline in the outage's mode if it
+        was not (its XML fixed now, its QR codes printed with OFFLINE) and waits in the queue for KSeF to be back."""
+        connection = self.company_id._l10n_pl_ksef_connection()
+        if not connection or connection.ksef_status == "available":
+            return False
+        if not self._still_ours("to_send"):
+            return True
+        move, mode = self.move_id, connection._ksef_outage_mode()
+        if mode and not move.l10n_pl_ksef_offline:
+            if not self._pl_ksef_xml():
+                return True  # our checks refuse it: the attempt says why
+            move._l10n_pl_ksef_mark_offline(mode, connection.outage_id)
+        self._back_in_queue(connection._ksef_availability_text())
+        return True
 
     # -- batch sessions ----------------------------------------------------------------------------------------------
     @api.model
@@ -126,9 +205,13 @@ class AccountEinvoiceDocument(models.Model):
         sent = dict(
             self._read_group([("platform", "=", "pl_ksef"), ("sent_at", ">=", hour_ago)], ["company_id"], ["__count"])
         )
+        # a technical correction goes in an online session only (offline/korekta-techniczna.md)
+        queued.append(("l10n_pl_ksef_corrected_id", "=", False))
         for company, count in self._read_group(queued, ["company_id"], ["__count"]):
             if choose_session(count, sent_this_hour=sent.get(company, 0)) != "batch":
                 continue
+            if company._l10n_pl_ksef_connection().ksef_status != "available":
+                continue  # held in the queue until KSeF is back
             # one batch a run and company: what KSeF sends back to the queue waits for the next run
             company._einvoice_in_lang(
                 lock_next(self, [*queued, ("company_id", "=", company.id)], BATCH_SIZE)
@@ -197,7 +280,7 @@ class AccountEinvoiceDocument(models.Model):
         elif status.state == RETRY:
             self._set_state("to_send", self._pl_ksef_reasons(status))
         else:
-            self._set_state("rejected", self._pl_ksef_reasons(status))
+            self._set_state("rejected", self._pl_ksef_reasons(status), l10n_pl_ksef_code=status.code)
 
     def _pl_ksef_accept(self, sessions, session_reference, invoice_reference, ksef_number):
         """Keep KSeF's UPO byte for byte: the signed proof that the invoice is in KSeF under ``ksef_number``."""
@@ -225,7 +308,8 @@ class AccountEinvoiceDocument(models.Model):
             return
         self._set_state(
             "rejected",
-            self.env._(
+            l10n_pl_ksef_code=status.code,
+            message=self.env._(
                 "KSeF already holds another invoice numbered %(number)s of this seller, under KSeF number %(ksef)s: "
                 "check that invoice, and give this one a number of its own if it is a different invoice.",
                 number=self.move_id.name,

@@ -14,7 +14,6 @@ from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED
 from einvoice.errors import EInvoiceError
 from einvoice.model import CORRECTED_INVOICE, negated_invoice
 from einvoice.pl import fa3
-from einvoice.pl.holidays import working_day_after
 from einvoice.pl.model import (
     EXEMPTION_ACT,
     EXEMPTION_DIRECTIVE,
@@ -29,6 +28,7 @@ from einvoice.pl.model import (
     category_code,
     nip_is_valid,
 )
+from einvoice.pl.offline import OFFLINE24, send_deadline
 from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
 from einvoice.pl.visual import render_pdf
 
@@ -37,6 +37,11 @@ from .account_einvoice_document import REFERENCE_SEPARATOR
 _logger = logging.getLogger(__name__)
 
 SYSTEM_INFO = "Odoo"  # SystemInfo: the program that made the invoice
+OFFLINE_MODES = [
+    ("offline24", "Offline24 (by choice)"),
+    ("offline", "Offline (KSeF unavailable)"),
+    ("emergency", "Emergency (KSeF failure)"),
+]
 # l10n_pl_edi's states of an invoice that went to KSeF -> ours
 ODOO_EDI_STATES = {"sent": "processing", "accepted": "accepted"}
 
@@ -48,15 +53,38 @@ class AccountMove(models.Model):
         string="Issued offline (KSeF)",
         copy=False,
         readonly=True,
-        help="Handed to the buyer before KSeF numbered it (offline24): the XML is fixed when it is issued, its QR "
-        "code is printed with OFFLINE, and it must reach KSeF by the next working day.",
+        help="Handed to the buyer before KSeF numbered it (by choice, or because KSeF was down): the XML is fixed "
+        "when it is issued, its QR code is printed with OFFLINE, and it must reach KSeF by its offline deadline.",
+    )
+    l10n_pl_ksef_offline_mode = fields.Selection(
+        OFFLINE_MODES,
+        string="Offline mode (KSeF)",
+        copy=False,
+        readonly=True,
+        help="Offline24: issued offline by choice, due the next working day. Offline: KSeF was announced "
+        "unavailable, due the next working day after it is back. Emergency: KSeF announced a failure, due 7 working "
+        "days after it ends. A failure announced meanwhile moves the deadline; a total failure lifts it.",
+    )
+    l10n_pl_ksef_outage_id = fields.Many2one(
+        "l10n_pl_ksef.outage",
+        string="KSeF outage",
+        copy=False,
+        readonly=True,
+        help="The outage KSeF announced when the invoice was issued offline: its deadline counts from its end.",
     )
     l10n_pl_ksef_offline_deadline = fields.Date(
         string="Offline deadline (KSeF)",
         compute="_compute_l10n_pl_ksef_offline_deadline",
         store=True,
-        help="An invoice issued offline must reach KSeF by this day: the next working day after its issue date.",
+        help="An invoice issued offline must reach KSeF by this day (empty while the outage it counts from lasts).",
     )
+    l10n_pl_ksef_send_lifted = fields.Boolean(
+        string="Need not reach KSeF",
+        compute="_compute_l10n_pl_ksef_offline_deadline",
+        store=True,
+        help="KSeF announced a total failure while the invoice waited: the law no longer asks to send it.",
+    )
+    l10n_pl_ksef_outage_warning = fields.Char(compute="_compute_l10n_pl_ksef_outage_warning")
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
         compute="_compute_l10n_pl_ksef_number",
@@ -69,13 +97,55 @@ class AccountMove(models.Model):
         for move in self:
             move.l10n_pl_ksef_number = move._l10n_pl_ksef_number()
 
-    @api.depends("l10n_pl_ksef_offline", "invoice_date")
+    @api.depends(
+        "l10n_pl_ksef_offline",
+        "l10n_pl_ksef_offline_mode",
+        "invoice_date",
+        "l10n_pl_ksef_outage_id.start",
+        "l10n_pl_ksef_outage_id.end",
+    )
     def _compute_l10n_pl_ksef_offline_deadline(self):
-        """Art. 106nda of the VAT act: an invoice issued offline reaches KSeF by the next working day after its issue
-        date (an online one exists only once KSeF numbers it, so it has no deadline)."""
+        """The day an invoice issued offline must reach KSeF by, as tryby-offline.md counts it for its mode, with the
+        failures and total failures KSeF announced since (they are not dependencies: the availability check
+        recomputes the waiting invoices when Latarnia announces something new). An online invoice exists only once
+        KSeF numbers it, so it has no deadline."""
         for move in self:
-            offline = move.l10n_pl_ksef_offline and move.invoice_date
-            move.l10n_pl_ksef_offline_deadline = working_day_after(move.invoice_date) if offline else False
+            deadline = move._l10n_pl_ksef_send_deadline()
+            move.l10n_pl_ksef_offline_deadline = deadline.day or False if deadline else False
+            move.l10n_pl_ksef_send_lifted = bool(deadline) and not deadline.required
+
+    def _l10n_pl_ksef_send_deadline(self):
+        """The library's :class:`~einvoice.pl.offline.Deadline` of this invoice, or None when it is not offline."""
+        if not self.l10n_pl_ksef_offline or not self.invoice_date:
+            return None
+        connection = self.company_id._l10n_pl_ksef_connection()
+        announced = [outage._as_outage() for outage in connection.outage_ids]
+        cause = self.l10n_pl_ksef_outage_id
+        mode = self.l10n_pl_ksef_offline_mode or OFFLINE24
+        return send_deadline(mode, self.invoice_date, announced, cause=cause._as_outage() if cause else None)
+
+    def _l10n_pl_ksef_recompute_deadlines(self):
+        """KSeF announced something new: the deadlines of these invoices waiting offline are counted again."""
+        for name in ("l10n_pl_ksef_offline_deadline", "l10n_pl_ksef_send_lifted"):
+            self.env.add_to_compute(self._fields[name], self)
+        self.flush_recordset(["l10n_pl_ksef_offline_deadline", "l10n_pl_ksef_send_lifted"])
+
+    @api.depends("l10n_pl_ksef_send_lifted", "einvoice_state", "l10n_pl_ksef_offline", "company_id")
+    def _compute_l10n_pl_ksef_outage_warning(self):
+        """A banner on the invoices KSeF's outages concern: one that need not be sent any more, and while KSeF is
+        down those still waiting for it."""
+        for move in self:
+            warning = False
+            waiting = move.state == "posted" and move.einvoice_state not in ("accepted", "processing")
+            connection = waiting and move.country_code == "PL" and move.company_id._l10n_pl_ksef_connection()
+            if move.l10n_pl_ksef_send_lifted and waiting:
+                warning = self.env._(
+                    "KSeF announced a total failure while this invoice waited to be sent: the law no longer asks to "
+                    "send it to KSeF."
+                )
+            elif connection and connection.ksef_status != "available" and move._einvoice_is_outgoing():
+                warning = connection._ksef_availability_text()
+            move.l10n_pl_ksef_outage_warning = warning
 
     def _einvoice_platform(self):
         if self.company_id.country_code == "PL" and self.company_id._l10n_pl_ksef_connection():
@@ -108,14 +178,14 @@ class AccountMove(models.Model):
         self._l10n_pl_ksef_carry_over()
         return super()._einvoice_refusal()
 
-    # -- offline24 -----------------------------------------------------------------------------------------------
+    # -- offline: by choice (offline24), or while KSeF is down ---------------------------------------------------------
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         offline = posted.filtered(
             lambda move: (
                 move._einvoice_is_outgoing()
                 and move._einvoice_platform() == "pl_ksef"
-                and move.company_id._l10n_pl_ksef_connection().offline24
+                and move._l10n_pl_ksef_offline_now()[0]
             )
         )
         for move in offline:
@@ -123,33 +193,63 @@ class AccountMove(models.Model):
             if problems:
                 move._einvoice_ask_for_attention("\n".join(problems))
             else:
-                move._l10n_pl_ksef_issue_offline()
+                move._l10n_pl_ksef_issue_offline(*move._l10n_pl_ksef_offline_now())
         return posted
 
+    def _l10n_pl_ksef_offline_now(self):
+        """``(mode, outage)`` an invoice issued now takes: the outage's while KSeF is announced unavailable or
+        failing, offline24 when the company issues offline by choice, else ``(None, None)``."""
+        connection = self.company_id._l10n_pl_ksef_connection()
+        mode = connection and connection._ksef_outage_mode()
+        if mode:
+            return mode, connection.outage_id
+        return (OFFLINE24, None) if connection.offline24 else (None, None)
+
     def action_l10n_pl_ksef_issue_offline(self):
-        """Issue the invoices now without waiting for KSeF (down, or simply later): they are sent by the next
-        working day."""
+        """Issue the invoices now without waiting for KSeF (down, or simply later): they are sent by their
+        offline deadline."""
         refused = {move: problems for move in self if (problems := move._einvoice_refusal())}
         if refused:
             raise UserError(self._einvoice_listed(refused))
         for move in self:
-            move._l10n_pl_ksef_issue_offline()
+            mode, outage = move._l10n_pl_ksef_offline_now()
+            move._l10n_pl_ksef_issue_offline(mode or OFFLINE24, outage)
         return True
 
-    def _l10n_pl_ksef_issue_offline(self):
+    def _l10n_pl_ksef_issue_offline(self, mode=OFFLINE24, outage=None):
         """Fix the invoice's FA(3) now and queue it: the QR code handed to the buyer is made of these bytes, so
         they are the ones sent, with KSeF's offline flag."""
         self.ensure_one()
         xml = self._l10n_pl_ksef_xml()
-        self.l10n_pl_ksef_offline = True
         document = self._einvoice_queue()
         document.attachment_id = document._attach(f"{self.name.replace('/', '_')}_fa3.xml", xml, "application/xml")
-        self.message_post(
-            body=self.env._(
-                "Issued offline: it must reach KSeF by %(deadline)s, and is sent as soon as KSeF takes it.",
-                deadline=fields.Date.to_string(self._einvoice_deadline("pl_ksef")),
-            )
+        document._pl_ksef_note_correction()
+        self._l10n_pl_ksef_mark_offline(mode, outage)
+
+    def _l10n_pl_ksef_mark_offline(self, mode, outage=None):
+        """The invoice is issued offline in ``mode`` (during ``outage``); its chatter says by when it is due."""
+        self.write(
+            {
+                "l10n_pl_ksef_offline": True,
+                "l10n_pl_ksef_offline_mode": mode,
+                "l10n_pl_ksef_outage_id": outage.id if outage else False,
+            }
         )
+        label = dict(self._fields["l10n_pl_ksef_offline_mode"]._description_selection(self.env))[mode]
+        deadline = self._einvoice_deadline("pl_ksef")
+        if deadline:
+            body = self.env._(
+                "Issued offline (%(mode)s): it must reach KSeF by %(deadline)s, and is sent as soon as KSeF takes it.",
+                mode=label,
+                deadline=fields.Date.to_string(deadline),
+            )
+        else:
+            body = self.env._(
+                "Issued offline (%(mode)s): it is sent as soon as KSeF is back, and its deadline counts from the end "
+                "of the outage.",
+                mode=label,
+            )
+        self.message_post(body=body)
 
     def _einvoice_deadline(self, platform):
         if platform != "pl_ksef" or not self.l10n_pl_ksef_offline_deadline:

@@ -33,7 +33,11 @@ from einvoice.pl.ksef import (
     KsefTokenLogin,
 )
 from einvoice.pl.model import bare_nip
+from einvoice.pl.offline import MODE_OF_OUTAGE, current_outage, outages
+from einvoice.pl.qr import Latarnia
 from einvoice.sim.ksef import KsefSimulator
+
+from .l10n_pl_ksef_outage import CATEGORIES, STATUSES, naive
 
 _logger = logging.getLogger(__name__)
 
@@ -250,6 +254,22 @@ class L10nPlKsefConnection(models.Model):
         "and that KSeF stored from this moment on are imported, to be reviewed. Each sync moves it on.",
     )
 
+    ksef_status = fields.Selection(
+        STATUSES,
+        string="KSeF availability",
+        default="available",
+        required=True,
+        readonly=True,
+        copy=False,
+        help="What KSeF's availability service (Latarnia) last said. While KSeF is unavailable or failing, invoices "
+        "are issued offline and sent once it is back; after a total failure they need not be sent at all.",
+    )
+    outage_id = fields.Many2one("l10n_pl_ksef.outage", string="Current outage", readonly=True, copy=False)
+    outage_start = fields.Datetime(related="outage_id.start", string="Outage from")
+    outage_end = fields.Datetime(related="outage_id.end", string="Outage until")
+    outage_ids = fields.One2many("l10n_pl_ksef.outage", "connection_id", string="Announced outages", readonly=True)
+    availability_checked_at = fields.Datetime(string="Availability checked", readonly=True, copy=False)
+
     _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one KSeF connection.")
 
     @api.depends("company_id")
@@ -365,9 +385,8 @@ class L10nPlKsefConnection(models.Model):
                 sleep=lambda seconds: model._ksef_sleep(seconds),
             )
 
-        sandbox_url = self._sandbox().url if connection.environment == "sandbox" else None
         return KsefClient(
-            sandbox_url or connection.base_url or None,
+            self._ksef_base_url(),
             environment=self._ksef_environment(),
             limits=self._ksef_limits(),
             now=lambda: model._ksef_now(),
@@ -434,6 +453,12 @@ class L10nPlKsefConnection(models.Model):
             client = self._ksef_client()
             kept = logins[connection_key] = (credentials, client, self._ksef_authenticator(client))
         return kept[1:]
+
+    def _ksef_base_url(self):
+        """Where KSeF is served when it is not at the environment's own address: the sandbox, or the other address."""
+        if self.environment == "sandbox":
+            return self._sandbox().url
+        return self.sudo().base_url or None
 
     def _ksef_environment(self):
         """The KSeF environment whose rules apply: the sandbox behaves as the test environment."""
@@ -630,3 +655,117 @@ class L10nPlKsefConnection(models.Model):
             return load_certificate(data)
         except CredentialsError as error:
             raise UserError(error.translated(self.env.lang)) from None
+
+    # -- availability (Latarnia) ---------------------------------------------------------------------------------
+    def _ksef_latarnia(self):
+        """KSeF's availability service for this connection's environment (under the other address, when set)."""
+        self.ensure_one()
+        base_url = self._ksef_base_url()
+        return Latarnia(self._ksef_environment(), base_url=f"{base_url.rstrip('/')}/latarnia" if base_url else None)
+
+    @api.model
+    def _cron_read_availability(self):
+        for connection in self.sudo().search([("company_id", "!=", False)]):
+            connection._ksef_read_availability()
+
+    def action_read_availability(self):
+        """Ask Latarnia now (what the scheduler does every few minutes)."""
+        self.ensure_one()
+        self._ksef_read_availability()
+        return True
+
+    def _ksef_read_availability(self):
+        """Read Latarnia's status and announcements and take them; when Latarnia cannot be asked, what it said last
+        stays (production's Latarnia out of reach is not news about KSeF)."""
+        latarnia = self._ksef_latarnia()
+        try:
+            status = latarnia.status()
+            messages = latarnia.messages()
+        except TransportError as error:
+            _logger.warning("KSeF availability of %s not read: %s", self.company_id.name, error)
+            return
+        self._ksef_take_availability(status.status, outages([*messages, *status.messages]))
+
+    def _ksef_take_availability(self, status, announced):
+        """Store Latarnia's ``status`` and its ``announced`` outages; when the status changes, say so and move the
+        deadlines of the invoices waiting offline. Back to available, the queue is sent."""
+        self.ensure_one()
+        key = status.lower()
+        if key not in dict(STATUSES):
+            _logger.warning("KSeF availability: unknown status %r from Latarnia, ignored", status)
+            return
+        now = fields.Datetime.now()
+        stored = {outage.event_id: outage for outage in self.outage_ids if outage.event_id}
+        news = False  # an event announced or changed since the last reading
+        for outage in announced:
+            values = {
+                "category": outage.category.lower(),
+                "title": outage.title,
+                "text": outage.text,
+                "start": naive(outage.start),
+                "end": naive(outage.end),
+            }
+            known = stored.get(outage.event_id)
+            if known and any(known[name] != (value or False) for name, value in values.items()):
+                known.write(values)
+                news = True
+            elif not known and outage.category.lower() in dict(CATEGORIES):
+                stored[outage.event_id] = self.env["l10n_pl_ksef.outage"].create(
+                    {**values, "connection_id": self.id, "event_id": outage.event_id}
+                )
+                news = True
+        previous, was = self.outage_id, self.ksef_status
+        current = current_outage(status, announced, fields.Datetime.to_datetime(now).replace(tzinfo=timezone.utc))
+        record = self.env["l10n_pl_ksef.outage"]
+        if current is not None:
+            found = stored.get(current.event_id) if current.event_id else None
+            if not found and previous.category == key and not previous.end:
+                found = previous  # the same unannounced outage, still going on
+            record = found or record.create({"connection_id": self.id, "category": key, "start": now})
+        if previous and previous != record and not previous.end:
+            previous.end = now  # over without an announced end: it ended when Latarnia stopped saying so
+        self.write({"ksef_status": key, "outage_id": record.id, "availability_checked_at": now})
+        if key != was:
+            self.message_post(body=self._ksef_availability_text())
+            if key == "available":
+                self.env.ref("account_einvoice.ir_cron_einvoice_send")._trigger()
+        if news or key != was:
+            self._ksef_recompute_deadlines()
+
+    def _ksef_recompute_deadlines(self):
+        """KSeF announced something: the deadlines of the company's invoices waiting offline are counted again."""
+        moves = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("l10n_pl_ksef_offline", "=", True),
+                ("einvoice_state", "not in", ("accepted", "processing", "sending")),
+            ]
+        )
+        moves._l10n_pl_ksef_recompute_deadlines()
+
+    def _ksef_outage_mode(self):
+        """The offline mode invoices issued now take (offline during maintenance, emergency during a failure), or
+        None when KSeF is available or totally down (invoices are then issued outside KSeF)."""
+        return MODE_OF_OUTAGE.get(self.ksef_status.upper())
+
+    def _ksef_availability_text(self):
+        """What Latarnia said, in words for the users of the connection and its invoices."""
+        if self.ksef_status == "available":
+            return self.env._("KSeF is available: the invoices issued offline are sent in the order they were issued.")
+        if self.ksef_status == "total_failure":
+            text = self.env._(
+                "KSeF announced a total failure: invoices issued while it lasts need not be sent to KSeF "
+                "(hand them to the buyers by any means), and those waiting to be sent need not be either."
+            )
+        elif self.ksef_status == "failure":
+            text = self.env._(
+                "KSeF announced a failure: invoices are issued offline in emergency mode and sent once KSeF "
+                "is back, within 7 working days after the failure ends."
+            )
+        else:
+            text = self.env._(
+                "KSeF is unavailable: invoices are issued offline and sent once KSeF is back, by the next "
+                "working day after the unavailability ends."
+            )
+        title = self.outage_id.title
+        return f"{text} ({title})" if title else text

@@ -10,3 +10,4 @@ from . import test_report
 from . import test_sandbox
 from . import test_send
 from . import test_tour
+from . import test_outage
