@@ -209,6 +209,8 @@ def verify_signed(xml_bytes):
         raise SignatureError(_("The document carries more than one signature."), code=TOO_MANY_SIGNATURES)
     signature = signatures[0]
     signed_info = _required(signature, "ds:SignedInfo")
+    method = _required(signed_info, "ds:CanonicalizationMethod")
+    _algorithm(method, C14N_METHODS, _("canonicalisation method"))
     signed_properties = _required(signature, "ds:Object/xades:QualifyingProperties/xades:SignedProperties")
     document = _check_references(root, signature, signed_info, signed_properties)
     certificate = _signing_certificate(signature, signed_properties)
@@ -426,22 +428,23 @@ def _check_references(root, signature, signed_info, signed_properties):
     documents, properties_seen = [], False
     for reference in signed_info.findall("ds:Reference", _NS):
         data = _dereference(root, reference)
-        octets, covered = _transformed(reference, data, signature)
-        if _digest(reference, octets) != "".join((_required(reference, "ds:DigestValue").text or "").split()):
-            raise SignatureError(_("The signed content was changed after signing (digest mismatch)."))
         target = data.apex
-        if target is signed_properties:
-            properties_seen = True
-        elif target in signature.iterancestors():  # enveloped: the document holds the signature
-            if not isinstance(covered, _Nodes) or covered.apex is not target or covered.removed - {signature}:
-                raise SignatureError(_("The signature does not cover the whole document."))
-            documents.append(target)
-        elif target is not signature and signature in target.iterancestors():
-            documents.append(_enveloped_content(signature, target, covered))
-        elif signature not in target.iterancestors() and target is not signature:
+        inside = target is not signature and signature in target.iterancestors()
+        if not inside and target is not signature and target not in signature.iterancestors():
             raise SignatureError(
                 _("The signature lies beside what it signs: a detached signature, which KSeF does not accept.")
             )
+        octets, covered = _transformed(reference, data, signature)
+        if _digest(reference, octets) != "".join((_required(reference, "ds:DigestValue").text or "").split()):
+            raise SignatureError(_("The signed content was changed after signing (digest mismatch)."))
+        if target is signed_properties:
+            properties_seen = True
+        elif inside:
+            documents.append(_enveloped_content(signature, target, covered))
+        elif target is not signature:  # enveloped: the document holds the signature
+            if not isinstance(covered, _Nodes) or covered.apex is not target or covered.removed - {signature}:
+                raise SignatureError(_("The signature does not cover the whole document."))
+            documents.append(target)
     if not properties_seen:
         raise SignatureError(_("The signature does not cover its signed properties (XAdES)."))
     documents = [d for d in documents if d is not None]

@@ -526,7 +526,7 @@ class KsefSimulator(KsefCredentials, SimServer):
         root = verified.root
         if etree.QName(root).localname != "AuthTokenRequest" or etree.QName(root).namespace not in AUTH_NAMESPACES:
             return self._error(21401, "Dokument nie jest zgodny ze schemą (xsd).")
-        if self._take_challenge(_text(root, "Challenge")) is None:
+        if self._take_challenge(_text(root, "Challenge", relative=True)) is None:  # root: maybe in a ds:Object
             return self._error(21111, "Nieprawidłowe wyzwanie autoryzacyjne.")
         not_before, not_after = certificate_validity(verified.certificate)
         if not not_before <= self.clock() <= not_after:
