@@ -100,7 +100,7 @@ def signer(kind="rsa", size=2048):
     return KEYS[kind, size]
 
 
-def auth_token_request(challenge):
+def auth_token_request(challenge, comment=True):
     """The AuthTokenRequest as open-api.json's example writes it (with the xsi and xsd namespaces declared and not
     used, which inclusive canonicalisation keeps), with a comment (which a same-document reference leaves out)."""
     return (
@@ -108,8 +108,8 @@ def auth_token_request(challenge):
         '<AuthTokenRequest xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="http://ksef.mf.gov.pl/auth/token/2.0">\n'
         f"    <Challenge>{challenge}</Challenge>\n"
-        "    <!-- the context this login is for -->\n"
-        f"    <ContextIdentifier>\n        <Nip>{NIP}</Nip>\n    </ContextIdentifier>\n"
+        + ("    <!-- the context this login is for -->\n" if comment else "")
+        + f"    <ContextIdentifier>\n        <Nip>{NIP}</Nip>\n    </ContextIdentifier>\n"
         "    <SubjectIdentifierType>certificateSubject</SubjectIdentifierType>\n"
         "</AuthTokenRequest>"
     ).encode()
