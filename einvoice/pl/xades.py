@@ -210,7 +210,7 @@ def verify_signed(xml_bytes):
     signature = signatures[0]
     signed_info = _required(signature, "ds:SignedInfo")
     method = _required(signed_info, "ds:CanonicalizationMethod")
-    _algorithm(method, C14N_METHODS, _("canonicalisation method"))
+    _algorithm(method, C14N_METHODS, "c14n")
     signed_properties = _required(signature, "ds:Object/xades:QualifyingProperties/xades:SignedProperties")
     document = _check_references(root, signature, signed_info, signed_properties)
     certificate = _signing_certificate(signature, signed_properties)
@@ -237,22 +237,31 @@ def _required(element, path):
     return found
 
 
-def _algorithm(element, allowed, what):
+_REFUSED = {
+    "c14n": lambda algorithm: _(
+        "The signature uses the canonicalisation method %(algorithm)s, which KSeF does not accept.",
+        algorithm=algorithm,
+    ),
+    "digest": lambda algorithm: _(
+        "The signature uses the digest method %(algorithm)s, which KSeF does not accept.", algorithm=algorithm
+    ),
+    "signature": lambda algorithm: _(
+        "The signature uses the signature method %(algorithm)s, which KSeF does not accept.", algorithm=algorithm
+    ),
+}
+
+
+def _algorithm(element, allowed, kind):
+    """What ``allowed`` holds for the Algorithm of ``element``; refused (``_REFUSED[kind]``) when it holds none."""
     algorithm = element.get("Algorithm")
     if algorithm not in allowed:
-        raise SignatureError(
-            _(
-                "The signature uses the %(what)s %(algorithm)s, which KSeF does not accept.",
-                what=what,
-                algorithm=algorithm,
-            )
-        )
+        raise SignatureError(_REFUSED[kind](algorithm))
     return allowed[algorithm]
 
 
 def _digest(element, data):
     """The base64 digest of ``data`` with the DigestMethod child of ``element``."""
-    algorithm = _algorithm(_required(element, "ds:DigestMethod"), DIGESTS, _("digest method"))
+    algorithm = _algorithm(_required(element, "ds:DigestMethod"), DIGESTS, "digest")
     digest = hashes.Hash(algorithm())
     digest.update(data)
     return b64(digest.finalize())
@@ -260,7 +269,7 @@ def _digest(element, data):
 
 def _canonical_element(element, method_element):
     """``element`` canonicalised with the method ``method_element`` names (its InclusiveNamespaces honoured)."""
-    exclusive, with_comments = _algorithm(method_element, C14N_METHODS, _("canonicalisation method"))
+    exclusive, with_comments = _algorithm(method_element, C14N_METHODS, "c14n")
     return etree.tostring(
         element,
         method="c14n",
@@ -500,7 +509,7 @@ def _signing_certificate(signature, signed_properties):
 
 
 def _verify_value(public_key, method_element, value, signed_info):
-    family, algorithm = _algorithm(method_element, SIGNATURE_METHODS, _("signature method"))
+    family, algorithm = _algorithm(method_element, SIGNATURE_METHODS, "signature")
     data = _canonical_element(signed_info, _required(signed_info, "ds:CanonicalizationMethod"))
     try:
         if family == "ecdsa" and isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -540,7 +549,7 @@ def _pss_padding(method_element, algorithm):
                 raise SignatureError(_("The RSA-PSS mask generation function must be MGF1."))
             mgf_digest = mgf.find(f"{{{DS}}}DigestMethod")  # RFC 9231 2.3.10: ds:DigestMethod in both places
             if mgf_digest is not None:
-                mgf_algorithm = _algorithm(mgf_digest, DIGESTS, _("digest method"))
+                mgf_algorithm = _algorithm(mgf_digest, DIGESTS, "digest")
         salt = params.findtext(f"{{{PSS_NS}}}SaltLength")
         trailer = params.findtext(f"{{{PSS_NS}}}TrailerField")
         if (salt is not None and not salt.strip().isdigit()) or (trailer is not None and trailer.strip() != "1"):
