@@ -18,7 +18,7 @@ KSEF_CLIENT_VERSION := 0.20.0
 FA3_SCHEMA_PACKAGE := ksef-client==$(KSEF_CLIENT_VERSION)
 # third-party clients that drive our simulators as outside judges (tests/test_peer_*.py), on current releases only:
 # their dependencies (httpx, cryptography >= 42, lxml >= 5, xmlsec) would break the pins. anafpy needs Python 3.12
-PEERS := 'ksef-client[xml]==$(KSEF_CLIENT_VERSION)' 'anafpy==0.13.3; python_version >= "3.12"'
+PEERS := 'ksef-client[xml]==$(KSEF_CLIENT_VERSION)' 'signxml==5.2.0' 'anafpy==0.13.3; python_version >= "3.12"'
 
 .PHONY: test test-lib test-current test-odoo demo lint bench campaign clean
 

@@ -3,6 +3,7 @@ its options where a user puts them, keeps quiet on a closed pipe, and prints tim
 failures so that a person can read them."""
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -13,7 +14,10 @@ import sys
 import threading
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from einvoice import cli, demo
@@ -548,19 +552,92 @@ def test_the_anaf_simulator_says_how_to_use_it(tmp_path):
         stop(process)
 
 
-def test_the_ksef_simulator_says_how_to_use_it():
-    process, lines = start_simulator("ksef", "asked at the terminal")
+def printed(lines, pattern):
+    """The first match of ``pattern`` in the guide's lines."""
+    for line in lines:
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"the guide shows nothing like {pattern}")
+
+
+def test_the_ksef_simulator_says_how_to_use_it(tmp_path):
+    """Each way in the guide is followed as it is printed: the command line with the KSeF token, the same login over
+    HTTP (challenge, public key, encrypted token, status, redeem), a KSeF token of one's own, a self-signed
+    certificate made with the printed openssl command and the login with it, and Latarnia."""
+    process, lines = start_simulator("ksef", "stop with Ctrl+C")
     try:
         url = re.fullmatch(r"KSeF simulator listening on (http://127\.0\.0\.1:\d+/v2)", lines[0]).group(1)
         guide = "\n".join(lines)
-        assert "any NIP may sign in" in guide
-        assert "TINPL-<NIP>" in guide and "VATPL-<NIP>" in guide and "--cert" in guide and "--p12" in guide
-        assert f"--base-url {url}" in guide
+        assert f"base URL (like https://api-test.ksef.mf.gov.pl/v2 of KSeF TEST): {url}" in guide
+        assert "any NIP" in guide and "TINPL-<NIP>" in guide and "VATPL-<NIP>" in guide and "--p12" in guide
         nip, token = exported(lines, "EINVOICE_KSEF_NIP"), exported(lines, "EINVOICE_KSEF_TOKEN")
+        assert printed(lines, r"einvoice pl auth --base-url (\S+)$").group(1) == url
         signed_in = einvoice(
             "pl", "auth", "--base-url", url, env={"EINVOICE_KSEF_NIP": nip, "EINVOICE_KSEF_TOKEN": token}
         )
         assert signed_in.returncode == 0, signed_in.stderr
         assert f"Signed in to KSeF for NIP {nip}" in signed_in.stdout
+
+        # 1. over HTTP
+        challenge = requests.post(printed(lines, r"POST (\S+/auth/challenge)").group(1), timeout=10).json()
+        keys = requests.get(printed(lines, r"GET (\S+/security/public-key-certificates)").group(1), timeout=10).json()
+        key = next(k for k in keys if "KsefTokenEncryption" in k["usage"])
+        certificate = x509.load_der_x509_certificate(base64.b64decode(key["certificate"]))
+        encrypted = certificate.public_key().encrypt(
+            f"{token}|{challenge['timestampMs']}".encode(),
+            asym_padding.OAEP(asym_padding.MGF1(hashes.SHA256()), hashes.SHA256(), None),
+        )
+        login = printed(lines, r"POST (\S+/auth/ksef-token) (\{.*\}) ->")
+        body = (
+            login.group(2)
+            .replace("<challenge>", challenge["challenge"])
+            .replace("<base64>", base64.b64encode(encrypted).decode())
+            .replace("<publicKeyId>", key["publicKeyId"])
+        )
+        started = requests.post(login.group(1), json=json.loads(body), timeout=10)
+        assert started.status_code == 202, started.text
+        access = follow_login(lines, started.json())
+
+        # 4. a KSeF token of one's own, then the command line with it
+        own = printed(lines, r"POST (\S+/tokens) (\{.*\}) with")
+        generated = requests.post(
+            own.group(1), json=json.loads(own.group(2)), headers={"Authorization": f"Bearer {access}"}, timeout=10
+        )
+        assert generated.status_code == 202, generated.text
+        signed_in = einvoice(
+            "pl",
+            "auth",
+            "--base-url",
+            url,
+            env={"EINVOICE_KSEF_NIP": nip, "EINVOICE_KSEF_TOKEN": generated.json()["token"]},
+        )
+        assert signed_in.returncode == 0, signed_in.stderr
+
+        # 2. a self-signed certificate as printed, and the login with it
+        made = subprocess.run(
+            shlex.split(printed(lines, r"(openssl req .*)$").group(1)), cwd=tmp_path, capture_output=True, timeout=120
+        )
+        assert made.returncode == 0, made.stderr
+        command = shlex.split(printed(lines, r"einvoice (pl auth .* --cert .*)$").group(1))
+        signed_in = einvoice(*command, cwd=tmp_path, env={"EINVOICE_KSEF_NIP": ""})
+        assert signed_in.returncode == 0, signed_in.stderr
+        assert f"Signed in to KSeF for NIP {nip}" in signed_in.stdout
+
+        # Latarnia
+        latarnia = printed(lines, r"GET (\S+/latarnia/status), GET (\S+/latarnia/messages)")
+        assert requests.get(latarnia.group(1), timeout=10).json()["status"] == "AVAILABLE"
+        assert requests.get(latarnia.group(2), timeout=10).json() == []
     finally:
         stop(process)
+
+
+def follow_login(lines, started):
+    """Step 3 of the guide: the status until 200, then the tokens; the access token."""
+    reference, operation = started["referenceNumber"], started["authenticationToken"]["token"]
+    headers = {"Authorization": f"Bearer {operation}"}
+    status_url = printed(lines, r"GET (\S+/auth/)<referenceNumber>").group(1) + reference
+    assert requests.get(status_url, headers=headers, timeout=10).json()["status"]["code"] == 200
+    redeemed = requests.post(printed(lines, r"POST (\S+/auth/token/redeem)").group(1), headers=headers, timeout=10)
+    assert redeemed.status_code == 200, redeemed.text
+    return redeemed.json()["accessToken"]["token"]

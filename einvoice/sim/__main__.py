@@ -55,20 +55,52 @@ def _anaf_guide(simulator):
 
 
 def _ksef_guide(simulator, nips):
-    lines = ["  any NIP may sign in, with a KSeF token the simulator issued for it or with a certificate naming it"]
-    for nip in nips:
-        token = simulator.issue_ksef_token(nip)
-        lines += [
-            f"  a KSeF token for NIP {nip} (--nip for others):",
-            f"    export EINVOICE_KSEF_NIP={nip} EINVOICE_KSEF_TOKEN={shlex.quote(token)}",
-        ]
+    """How to sign in, step by step, with the simulator's own address and the NIPs given: the KSeF token and the
+    certificate logins with the command line and over HTTP (uwierzytelnianie.md), a KSeF token of one's own, and
+    Latarnia."""
+    url, nip = simulator.url, nips[0]
+    bearer = "Authorization: Bearer"
+    lines = [
+        f"  base URL (like https://api-test.ksef.mf.gov.pl/v2 of KSeF TEST): {url}",
+        f"  contexts: any NIP, and its internal identifiers <NIP>-<5 digits>; whoever a KSeF token or a certificate"
+        f" names signs in as the NIP's owner; another subject needs a grant: POST {url}/testdata/permissions",
+        "  1. with a KSeF token (--nip for other NIPs):",
+    ]
+    for each in nips:
+        token = simulator.issue_ksef_token(each)
+        lines.append(f"    export EINVOICE_KSEF_NIP={each} EINVOICE_KSEF_TOKEN={shlex.quote(token)}")
     lines += [
-        f"    einvoice pl auth --base-url {simulator.url}",
-        f"    einvoice pl send INVOICE.xml --base-url {simulator.url}",
-        "  or a certificate of any issuer whose subject names the NIP"
-        " (serialNumber TINPL-<NIP> or organizationIdentifier VATPL-<NIP>):",
-        f"    einvoice pl auth --base-url {simulator.url} --nip NIP --cert FILE.crt --key FILE.key",
+        f"    einvoice pl auth --base-url {url}",
+        f"    einvoice pl send INVOICE.xml --base-url {url}",
+        f"    over HTTP: POST {url}/auth/challenge -> challenge, timestampMs",
+        f"      GET {url}/security/public-key-certificates -> the certificate of usage KsefTokenEncryption and its"
+        " publicKeyId",
+        '      encrypt "<token>|<timestampMs>" for that certificate\'s key with RSA-OAEP (SHA-256, MGF1 SHA-256),'
+        " in base64",
+        f"      POST {url}/auth/ksef-token"
+        f' {{"challenge": "<challenge>", "contextIdentifier": {{"type": "Nip", "value": "{nip}"}},'
+        ' "encryptedToken": "<base64>", "publicKeyId": "<publicKeyId>"} -> referenceNumber, authenticationToken.token',
+        "  2. with a certificate: self-signed ones are accepted, as on KSeF TEST; its subject names the NIP, as"
+        " serialNumber TINPL-<NIP> (a person, with givenName, surname, commonName, countryName) or as"
+        " organizationIdentifier VATPL-<NIP> (a company seal, with organizationName, commonName, countryName);"
+        " a certificate naming only a PESEL or nothing is refused (21117)",
+        "    openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout ksef.key -out ksef.crt"
+        f" -subj '/C=PL/GN=Jan/SN=Kowalski/CN=Jan Kowalski/serialNumber=TINPL-{nip}'",
+        f"    einvoice pl auth --base-url {url} --nip {nip} --cert ksef.crt --key ksef.key",
         "    (or --p12 FILE.p12; the key's password from EINVOICE_KSEF_KEY_PASSWORD, or asked at the terminal)",
+        f"    over HTTP: POST {url}/auth/xades-signature (Content-Type: application/xml) the AuthTokenRequest"
+        " (namespace http://ksef.mf.gov.pl/auth/token/2.0: Challenge, ContextIdentifier/Nip,"
+        " SubjectIdentifierType certificateSubject) with a XAdES signature, enveloped or enveloping, in a form"
+        " podpis-xades.md allows -> referenceNumber, authenticationToken.token",
+        f"  3. then, either way: GET {url}/auth/<referenceNumber> with '{bearer} <authenticationToken>'"
+        " until status.code is 200,",
+        f"    and POST {url}/auth/token/redeem with the same header -> accessToken.token, refreshToken.token",
+        f"  4. a KSeF token of one's own: POST {url}/tokens"
+        ' {"permissions": ["InvoiceRead", "InvoiceWrite"], "description": "my own token"}'
+        f" with '{bearer} <accessToken>' -> token",
+        f"  Latarnia (on KSeF its own host, https://api-latarnia-test.ksef.mf.gov.pl): GET {url}/latarnia/status,"
+        f" GET {url}/latarnia/messages",
+        "  stop with Ctrl+C",
     ]
     return lines
 

@@ -39,7 +39,7 @@ from ..pl.crypto import (
     sha256_b64,
 )
 from ..pl.ksef import KEY_FOR_SESSIONS, KEY_FOR_TOKEN, LIMITS, WINDOWS, format_datetime, parse_datetime
-from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_enveloped
+from ..pl.xades import AUTH_NAMESPACES, SignatureError, sign_enveloped, verify_signed
 from ..validation import ValidationUnavailableError, fa3_schema, xsd_findings
 from ..xmlsafe import MAX_MEMBER_BYTES, UnsafeInputError, parse_xml, read_zip
 from .ksef_credentials import KsefCredentials, enrollment_data, subject_identifier
@@ -60,6 +60,11 @@ AUTH_METHODS = {
     "QualifiedSeal": ("XadesSignature", "xades.qualified-seal", "Pieczęć kwalifikowana"),
     "QualifiedSignature": ("XadesSignature", "xades.qualified-signature", "Podpis kwalifikowany"),
     "InternalCertificate": ("XadesSignature", "xades.internal-certificate", "Certyfikat KSeF"),
+}
+SIGNATURE_ERRORS = {  # open-api.json, POST /auth/xades-signature, 400
+    9102: "Brak podpisu.",
+    9103: "Przekroczona liczba dozwolonych podpisów.",
+    9105: "Nieprawidłowy podpis.",
 }
 AUTH_DESCRIPTIONS = {  # open-api.json, AuthenticationOperationStatusResponse.status
     100: "Uwierzytelnianie w toku",
@@ -515,15 +520,15 @@ class KsefSimulator(KsefCredentials, SimServer):
 
     def _auth_xades(self, request):
         try:
-            verified = verify_enveloped(request.body)
+            verified = verify_signed(request.body)
         except SignatureError as error:
-            return self._error(9105, "Nieprawidłowy podpis.", str(error))
+            return self._error(error.code, SIGNATURE_ERRORS[error.code], str(error))
         except UnsafeInputError as error:
             return self._error(21001, "Nieczytelna treść.", str(error))
         root = verified.root
         if etree.QName(root).localname != "AuthTokenRequest" or etree.QName(root).namespace not in AUTH_NAMESPACES:
             return self._error(21401, "Dokument nie jest zgodny ze schemą (xsd).")
-        if self._take_challenge(_text(root, "Challenge")) is None:
+        if self._take_challenge(_text(root, "Challenge", relative=True)) is None:  # root: maybe in a ds:Object
             return self._error(21111, "Nieprawidłowe wyzwanie autoryzacyjne.")
         not_before, not_after = certificate_validity(verified.certificate)
         if not not_before <= self.clock() <= not_after:
