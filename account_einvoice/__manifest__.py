@@ -18,4 +18,9 @@
         "views/account_tax_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "account_einvoice/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -4,3 +4,4 @@ from . import test_inbox
 from . import test_shared_budget
 from . import test_inbox_review
 from . import test_translations
+from . import test_tour
