@@ -1,4 +1,5 @@
-"""Checks of EN 16931, the European semantic model, as the official Schematron (UBL binding) applies them.
+"""Checks of EN 16931, the European semantic model, as the official Schematron applies them: ANAF's (UBL binding) for
+UBL, CEN's CII binding for CII where the two state a rule differently (see the CII section of the VAT categories).
 
 Rules report under their official ids. The VAT category rules (BR-S, BR-Z, BR-E, BR-AE, BR-IC, BR-G, BR-O, BR-IG,
 BR-IP) share one table: the families differ only in the rate they allow, how the taxable amount adds up, whether an
