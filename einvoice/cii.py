@@ -33,7 +33,7 @@ from .model import (
 )
 from .numeric import NumberError, read_number
 from .rules import Finding
-from .ubl import BOOLEANS, ReadResult, SyntaxFacts, TaxTotalFact, normalize_space
+from .ubl import BOOLEANS, CategoryUse, ReadResult, SyntaxFacts, TaxTotalFact, normalize_space
 from .xmlsafe import parse_xml
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -137,8 +137,71 @@ class _Reader:
             syntax="CII",
             payment_terms_present=self.node(settlement, "ram:SpecifiedTradePaymentTerms/ram:Description") is not None,
             payment_accounts=tuple(map(self.payment_account, self.nodes(settlement, PAYMENT_MEANS))),
+            category_uses=self.category_uses(),
+            tax_registrations=self.tax_registrations(),
+            # BR-CO-09 reads every VAT registration as written, anywhere in the document
+            vat_ids=tuple(
+                node.text or ""
+                for node in self.root.iter(f"{{{RAM}}}ID")
+                if node.get("schemeID") == VAT_SCHEME and node.getparent().tag == f"{{{RAM}}}SpecifiedTaxRegistration"
+            ),
         )
         return ReadResult(invoice, self.findings, facts)
+
+    # what CEN's CII VAT rules look at, as they look at it --------------------------------------------------------
+    def category_uses(self):
+        """Every VAT category of the document as CEN's CII rules see it: the category code compared as written, the
+        tax type compared in upper case, and the amounts the -08 rules add up (a line's total, an allowance's or a
+        charge's first amount, a breakdown's basis)."""
+        uses = []
+        for settlement in self.root.iter(f"{{{RAM}}}SpecifiedLineTradeSettlement"):
+            total = self.node(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount")
+            for tax in self.nodes(settlement, "ram:ApplicableTradeTax"):
+                uses.append(self.category_use(tax, "line", self.number(total, "LineTotalAmount")))
+        for charge in self.root.iter(f"{{{RAM}}}SpecifiedTradeAllowanceCharge"):
+            indicator = self.text(charge, "ram:ChargeIndicator/udt:Indicator") or ""
+            place = {True: "charge", False: "allowance"}.get(BOOLEANS.get(indicator), "unmarked")
+            amount = self.decimal(charge, "ram:ActualAmount")
+            level = charge.getparent().tag == f"{{{RAM}}}ApplicableHeaderTradeSettlement"
+            for tax in self.nodes(charge, "ram:CategoryTradeTax"):
+                uses.append(self.category_use(tax, place, amount, document_level=level))
+        for settlement in self.root.iter(f"{{{RAM}}}ApplicableHeaderTradeSettlement"):
+            for tax in self.nodes(settlement, "ram:ApplicableTradeTax"):
+                amount = self.decimal(tax, "ram:BasisAmount")
+                uses.append(self.category_use(tax, "breakdown", amount, self.decimal(tax, "ram:CalculatedAmount")))
+        return tuple(uses)
+
+    def category_use(self, tax, place, amount, tax_amount=None, document_level=True):
+        code, kind = self.node(tax, "ram:CategoryCode"), self.node(tax, "ram:TypeCode")
+        rate = self.node(tax, "ram:RateApplicablePercent")
+        return CategoryUse(
+            place=place,
+            category=None if code is None else code.text or "",
+            vat=kind is not None and (kind.text or "").upper() == "VAT",
+            rate=self.number(rate, "RateApplicablePercent"),
+            rate_present=rate is not None,
+            amount=amount,
+            tax_amount=tax_amount,
+            exemption=self.node(tax, "ram:ExemptionReason") is not None
+            or self.node(tax, "ram:ExemptionReasonCode") is not None,
+            document_level=document_level,
+        )
+
+    def tax_registrations(self):
+        agreement = self.node(self.root, "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement")
+        found = set()
+        for party, path in (
+            ("seller", "ram:SellerTradeParty"),
+            ("representative", "ram:SellerTaxRepresentativeTradeParty"),
+            ("buyer", "ram:BuyerTradeParty"),
+        ):
+            node = self.node(agreement, path)
+            found.update(
+                f"{party} {item.get('schemeID')}" for item in self.nodes(node, "ram:SpecifiedTaxRegistration/ram:ID")
+            )
+            if party == "buyer" and self.node(node, "ram:SpecifiedLegalOrganization/ram:ID") is not None:
+                found.add("buyer legal")
+        return frozenset(found)
 
     def invoice(self):
         root = self.root

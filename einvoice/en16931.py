@@ -1,4 +1,5 @@
-"""Checks of EN 16931, the European semantic model, as the official Schematron (UBL binding) applies them.
+"""Checks of EN 16931, the European semantic model, as the official Schematron applies them: ANAF's (UBL binding) for
+UBL, CEN's CII binding for CII where the two state a rule differently (see the CII section of the VAT categories).
 
 Rules report under their official ids. The VAT category rules (BR-S, BR-Z, BR-E, BR-AE, BR-IC, BR-G, BR-O, BR-IG,
 BR-IP) share one table: the families differ only in the rate they allow, how the taxable amount adds up, whether an
@@ -7,10 +8,12 @@ exemption reason is required or forbidden, and which VAT identifiers the parties
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from .i18n import _
+from .model import VatBreakdown
 from .rules import Finding, RuleSet
 
 RULES = RuleSet()
@@ -26,6 +29,16 @@ VAT_PREFIXES = (
     "MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR "
     "PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ "
     "TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW "
+)
+# CEN's CII binding has its own list (AN, no SS) and looks for " XX " in it: an empty identifier fails there
+CII_VAT_PREFIXES = (
+    " 1A AD AE AF AG AI AL AM AN AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BL BJ BM BN BO BQ BR BS BT BV BW "
+    "BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ "
+    "FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
+    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML "
+    "MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR "
+    "PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR ST SV SX SY SZ TC TD TF TG TH TJ TK "
+    "TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW "
 )
 
 
@@ -157,7 +170,7 @@ def mandatory_breakdown_parts(invoice, facts):
         if subtotal.tax_amount is None:
             yield finding("BR-46", _("Each VAT breakdown needs its VAT amount."), "BT-117")
     for use in facts.category_uses:
-        if use.place != "breakdown":
+        if use.place != "breakdown" or (facts.syntax == "CII" and use.vat and use.category in CII_SHADOWED_BREAKDOWNS):
             continue
         if not (use.vat and use.category is not None):
             yield finding("BR-47", _("Each VAT breakdown needs its VAT category."), "BT-118")
@@ -188,7 +201,8 @@ def vat_identifier_prefix(invoice, facts):
         parties = (invoice.seller, invoice.buyer, invoice.tax_representative)
         vat_ids = [attr(party, "vat_id") for party in parties if attr(party, "vat_id") is not None]
     for vat_id in vat_ids:
-        if vat_id[:2] not in VAT_PREFIXES:  # a substring test, as the official rule
+        known = f" {vat_id[:2]} " in CII_VAT_PREFIXES if facts.syntax == "CII" else vat_id[:2] in VAT_PREFIXES
+        if not known:  # a substring test, as the official rule
             yield finding(
                 "BR-CO-09",
                 _("A VAT identifier starts with its country code, e.g. RO12345678 (not %(value)r).", value=vat_id),
@@ -228,14 +242,17 @@ def document_totals(invoice, facts):
         yield finding("BR-CO-13", _("The total without VAT must be %(expected)s.", expected=expected), "BT-109")
     expected = None
     if totals.tax_inclusive is not None:
-        expected = xround(totals.tax_inclusive - (totals.prepaid or ZERO) + (totals.rounding or ZERO))
+        expected = totals.tax_inclusive - (totals.prepaid or ZERO) + (totals.rounding or ZERO)
+        if facts.syntax != "CII":  # the CII binding compares the amounts as they are, unrounded
+            expected = xround(expected)
     if expected is None or totals.payable != expected:
         yield finding("BR-CO-16", _("The amount due must be %(expected)s.", expected=expected), "BT-115")
 
 
 @rule("BR-CO-15")
 def total_with_vat(invoice, facts):
-    if not invoice.currency:
+    # CII: "every $Currency in ram:InvoiceCurrencyCode", present even when empty
+    if invoice.currency is None or (not invoice.currency and facts.syntax != "CII"):
         return
     document_tax = [fact.amount for fact in facts.tax_totals if fact.currency == invoice.currency]
     totals = invoice.totals if facts.has_monetary_total else None
@@ -266,10 +283,17 @@ def total_with_vat(invoice, facts):
 @rule("BR-CO-14")
 def vat_total(invoice, facts):
     for fact in facts.tax_totals:
-        if not fact.subtotal_amounts:
+        # CII: every VAT total in the invoice currency is the sum of the breakdowns, zero when there are none
+        in_currency = facts.syntax == "CII" and fact.currency == invoice.currency
+        if not (fact.subtotal_amounts or in_currency):
             continue
         expected = xround(_sum(fact.subtotal_amounts))
-        if fact.amount != expected:
+        wrong = fact.amount != expected
+        if facts.syntax == "CII":  # "round(sum(ram:CalculatedAmount) * 10 * 10) div 100": untyped, added as xs:double
+            added = sum((float(amount) for amount in fact.subtotal_amounts if amount is not None), 0.0)
+            expected_double = _xround_double(added * 10 * 10) / 100
+            wrong = fact.amount is None or not _untyped_equals_double(fact.amount, expected_double)
+        if wrong:
             yield finding(
                 "BR-CO-14",
                 _("The VAT total must be the sum of the VAT breakdown: %(expected)s.", expected=expected),
@@ -277,8 +301,24 @@ def vat_total(invoice, facts):
             )
 
 
+def _xround_double(value):
+    """XPath ``round()`` of an xs:double: half rounds up, and a negative value rounds to a negative zero."""
+    return math.copysign(math.floor(value + 0.5), value)
+
+
+def _untyped_equals_double(amount, value):
+    """``untyped = double`` as the official validator (Saxon) evaluates it: a zero equals a zero of its own sign only
+    ("0.0" = -0e0 is false there, "-0.0" = -0e0 is true), any other number compares by value."""
+    number = float(amount)
+    return number == value and math.copysign(1, number) == math.copysign(1, value)
+
+
 @rule("BR-CO-18")
 def has_vat_breakdown(invoice, facts):
+    if facts.syntax == "CII":  # CEN's CII rule is asked by each invoice line: a document without lines passes
+        if invoice.lines and not any(use.place == "breakdown" for use in facts.category_uses):
+            yield finding("BR-CO-18", _("The invoice needs at least one VAT breakdown."), "BG-23")
+        return
     # the official test is exists(cac:TaxTotal/cac:TaxSubtotal): in any TaxTotal, whatever its currency
     if not invoice.vat_breakdown and not any(fact.subtotal_amounts for fact in facts.tax_totals):
         yield finding("BR-CO-18", _("The invoice needs at least one VAT breakdown."), "BG-23")
@@ -307,9 +347,15 @@ CII_SHADOWED_BREAKDOWNS = ("L", "M", "O")
 
 
 def judged_breakdowns(invoice, facts):
+    """The VAT breakdowns the generic breakdown rules judge. CII: as CEN's rules read them, the rate only where the
+    tax type is VAT, and without the breakdowns of type VAT that the L, M and O rules shadow."""
     if facts.syntax != "CII":
         return invoice.vat_breakdown
-    return [vat for vat in invoice.vat_breakdown if vat.category not in CII_SHADOWED_BREAKDOWNS]
+    return [
+        VatBreakdown(use.category, use.rate if use.vat else None, use.amount, use.tax_amount)
+        for use in facts.category_uses
+        if use.place == "breakdown" and not (use.vat and use.category in CII_SHADOWED_BREAKDOWNS)
+    ]
 
 
 @rule("BR-CO-17")
@@ -401,6 +447,9 @@ def _rule_ids(family, numbers):
 
 @rule(*(rule_id for family in FAMILIES for rule_id in _rule_ids(family, range(1, 11))))
 def vat_categories(invoice, facts):
+    if facts.syntax == "CII":
+        yield from _cii_vat_categories(facts)
+        return
     totals = _CategoryTotals(facts)
     for family in FAMILIES:
         yield from _vat_family(family, invoice, facts, totals)
@@ -452,19 +501,26 @@ def _vat_family(family, invoice, facts, totals):
 
     # -08 to -10: each breakdown of the category
     for use in breakdowns:
-        if not _taxable_adds_up(family, use, totals):
-            yield finding(
-                f"{prefix}-08", _("The taxable amount of VAT category %(code)s does not add up.", code=code), "BT-116"
-            )
-        if not _tax_amount_ok(family, use):
-            yield finding(f"{prefix}-09", _("The VAT amount of category %(code)s is wrong.", code=code), "BT-117")
-        if use.exemption != family.exemption_required:
-            message = (
-                _("VAT category %(code)s needs an exemption reason.", code=code)
-                if family.exemption_required
-                else _("VAT category %(code)s cannot have an exemption reason.", code=code)
-            )
-            yield finding(f"{prefix}-10", message, "BT-120")
+        yield from _breakdown_findings(family, use, _taxable_adds_up(family, use, totals), _tax_amount_ok(family, use))
+
+
+def _breakdown_findings(family, breakdown, adds_up, tax_amount_ok):
+    """The -08 to -10 findings on one VAT breakdown of ``family``; whether its taxable amount adds up and its VAT
+    amount is right are each binding's own verdicts."""
+    code, prefix = family.category, family.prefix
+    if not adds_up:
+        yield finding(
+            f"{prefix}-08", _("The taxable amount of VAT category %(code)s does not add up.", code=code), "BT-116"
+        )
+    if not tax_amount_ok:
+        yield finding(f"{prefix}-09", _("The VAT amount of category %(code)s is wrong.", code=code), "BT-117")
+    if breakdown.exemption != family.exemption_required:
+        message = (
+            _("VAT category %(code)s needs an exemption reason.", code=code)
+            if family.exemption_required
+            else _("VAT category %(code)s cannot have an exemption reason.", code=code)
+        )
+        yield finding(f"{prefix}-10", message, "BT-120")
 
 
 LINE_KINDS = ("InvoiceLine", "CreditNoteLine")
@@ -536,9 +592,146 @@ def _tax_amount_ok(family, breakdown):
     return abs(breakdown.tax_amount) - 1 < expected < abs(breakdown.tax_amount) + 1
 
 
+# -- VAT categories as CEN's CII rules state them ------------------------------------------------------------------
+# CEN's CII binding (1.3.16, EN16931-CII-model.sch) states the VAT category rules in its own terms, not always as the
+# UBL binding does, and a CII document is judged here as it states them: a category code is compared as written;
+# BR-x-01 counts the category's nodes (BR-S-01 passes on any two of them); the -02 to -07 rules look at lines,
+# allowances and charges (of the document or of a line) whose tax type is VAT; the breakdown rules of S and Z look at
+# every breakdown of the category, the others only at those of type VAT; BR-S-08 and BR-O-08 want the exact sum of
+# the rounded sums, the other -08 rules allow 1 either way; BR-S-09 rounds taxable amount x rate to a whole number
+# and divides it by 100. Categories L and M report as BR-AF and BR-AG there: not checked here.
+CII_PARTIES = {
+    # family -> registrations of which the seller side needs one, and of which the buyer needs one (or None)
+    "S": ({"seller VA", "seller FC", "representative VA"}, None),
+    "Z": ({"seller VA", "seller FC", "representative VA"}, None),
+    "E": ({"seller VA", "seller FC", "representative VA"}, None),
+    "AE": ({"seller VA", "seller FC", "representative VA"}, {"buyer VA", "buyer legal"}),
+    "K": ({"seller VA", "representative VA"}, {"buyer VA"}),
+    "G": ({"seller VA", "representative VA"}, None),
+}
+CII_OUTSIDE_SCOPE_FORBIDDEN = {"seller VA", "representative VA", "buyer VA"}  # BR-O-02 to BR-O-04
+CII_ANY_TYPE_BREAKDOWNS = ("S", "Z")  # their breakdown rules match the category code whatever the tax type
+TAXED_AMOUNTS = ("allowance", "charge", "unmarked")  # every ram:CategoryTradeTax
+
+
+def _cii_vat_categories(facts):
+    for family in FAMILIES:
+        if family.category not in ("L", "M"):
+            yield from _cii_vat_family(family, facts)
+
+
+def _cii_parties_ok(family, registrations):
+    if family.category == "O":
+        return not registrations & CII_OUTSIDE_SCOPE_FORBIDDEN
+    seller, buyer = CII_PARTIES[family.category]
+    return bool(registrations & seller) and (buyer is None or bool(registrations & buyer))
+
+
+def _cii_vat_family(family, facts):
+    code, prefix = family.category, family.prefix
+    uses = [use for use in facts.category_uses if use.category == code]
+    lines = [use for use in uses if use.place == "line"]
+    taxed = [use for use in uses if use.place in TAXED_AMOUNTS]
+    breakdowns = [use for use in uses if use.place == "breakdown"]
+
+    if code == "S":
+        ok = (len(lines) + len(breakdowns) >= 2 or not lines) and (len(taxed) + len(breakdowns) >= 2 or not taxed)
+    elif code == "O":
+        ok = not breakdowns or (len(breakdowns) == 1 and bool(lines or taxed))
+    else:
+        ok = not (breakdowns or lines or taxed) or (len(breakdowns) == 1 and bool(lines or taxed))
+    if not ok:
+        yield finding(
+            f"{prefix}-01", _("VAT category %(code)s needs exactly its own VAT breakdown.", code=code), "BG-23"
+        )
+
+    parties_ok = _cii_parties_ok(family, facts.tax_registrations)
+    check_rate, rate_message = RATE_RULES[family.rate]
+    for number, place in ((2, "line"), (3, "allowance"), (4, "charge")):
+        contexts = [use for use in uses if use.vat and use.place == place]
+        if contexts and not parties_ok:
+            yield finding(
+                f"{prefix}-{number:02d}",
+                _("VAT category %(code)s needs the VAT identifiers the rules ask of the seller and buyer.", code=code),
+                "BT-31",
+            )
+        if any(not check_rate(use) for use in contexts):
+            yield finding(f"{prefix}-{number + 3:02d}", rate_message, "BT-152")
+
+    for use in breakdowns:
+        if not (use.vat or code in CII_ANY_TYPE_BREAKDOWNS):
+            continue
+        adds_up = _cii_taxable_adds_up(family, use, facts.category_uses)
+        yield from _breakdown_findings(family, use, adds_up, _cii_tax_amount_ok(family, use))
+
+
+def _cii_rounded_sum(uses, code, place, rate):
+    """``round(sum(...) * 10 * 10) div 100`` over the lines, or the document's allowances or charges, of ``code`` (and
+    of ``rate`` unless it is ANY_RATE), as the -08 rules add them up."""
+    amounts = [
+        use.amount
+        for use in uses
+        if use.category == code
+        and use.place == place
+        and use.amount is not None
+        and (place == "line" or use.document_level)
+        and (rate is ANY_RATE or use.rate == rate)
+    ]
+    return xround(sum(amounts, ZERO))
+
+
+def _cii_taxable_adds_up(family, breakdown, uses):
+    code = family.category
+    rate = breakdown.rate if code == "S" else ANY_RATE
+    if code == "S" and rate is None:
+        return True  # "every $rate in ()" holds
+    expected = (
+        _cii_rounded_sum(uses, code, "line", rate)
+        + _cii_rounded_sum(uses, code, "charge", rate)
+        - _cii_rounded_sum(uses, code, "allowance", rate)
+    )
+    taxable = breakdown.amount
+    if taxable is None:
+        return False
+    if code in ("S", "O"):
+        return taxable == expected
+    # the untyped amount minus 1 is an xs:double
+    return float(taxable) - 1 < float(expected) < float(taxable) + 1
+
+
+def _cii_tax_amount_ok(family, breakdown):
+    tax = breakdown.tax_amount
+    if tax is None:
+        return False
+    if family.category != "S":
+        return tax == 0
+    if breakdown.amount is None or breakdown.rate is None:
+        return False
+    # the untyped rate makes the product an xs:double; XPath round() is floor(x + 0.5)
+    expected = _xround_double(float(abs(breakdown.amount)) * float(breakdown.rate)) / 100
+    return float(abs(tax) - 1) < expected < float(abs(tax) + 1)
+
+
+def _cii_outside_scope_alone(facts):
+    uses = facts.category_uses
+    if not any(use.place == "breakdown" and use.category == "O" and use.vat for use in uses):
+        return
+    other = {use.place for use in uses if use.category is not None and use.category != "O"}
+    message = _("An invoice outside the scope of VAT (O) cannot use another VAT category.")
+    if other & {"line", "breakdown"}:  # BR-O-11 and BR-O-12 both read every ram:ApplicableTradeTax
+        yield finding("BR-O-11", message, "BG-23")
+        yield finding("BR-O-12", message, "BG-23")
+    if other & set(TAXED_AMOUNTS):  # BR-O-13 and BR-O-14 both read every ram:CategoryTradeTax
+        yield finding("BR-O-13", message, "BG-23")
+        yield finding("BR-O-14", message, "BG-23")
+
+
 @rule("BR-O-11", "BR-O-12", "BR-O-13", "BR-O-14")
 def outside_scope_alone(invoice, facts):
     """A document with VAT category O has no other VAT category anywhere."""
+    if facts.syntax == "CII":
+        yield from _cii_outside_scope_alone(facts)
+        return
     uses = [use for use in facts.category_uses if use.vat]
     if not any(use.place == "breakdown" and use.category == "O" for use in uses):
         return
@@ -559,12 +752,15 @@ def intra_community_delivery(invoice, facts):
     if not any(use.place == "breakdown" and use.category == "K" and use.vat for use in facts.category_uses):
         return
     delivery = invoice.delivery
-    has_period = invoice.period_start or invoice.period_end or invoice.tax_point_code
+    # CEN's CII binding looks for the delivery date or the invoicing period only, and for the country being there
+    cii = facts.syntax == "CII"
+    has_period = invoice.period_start or invoice.period_end or (invoice.tax_point_code and not cii)
     if not (attr(delivery, "date") or has_period):
         yield finding(
             "BR-IC-11", _("An intra-community supply needs the delivery date or the invoicing period."), "BT-72"
         )
-    if len(attr(attr(delivery, "address"), "country_code") or "") <= 1:
+    country = attr(attr(delivery, "address"), "country_code")
+    if (country is None) if cii else len(country or "") <= 1:
         yield finding("BR-IC-12", _("An intra-community supply needs the country it is delivered to."), "BT-80")
 
 

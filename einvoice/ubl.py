@@ -523,6 +523,7 @@ class CategoryUse:
     exemption: bool = False  # breakdown only: an exemption reason or code is given
     line_tag: str | None = None  # lines only: InvoiceLine or CreditNoteLine
     raw_category: str | None = None  # cbc:ID exactly as written (one official rule compares it unnormalised)
+    document_level: bool = True  # CII: an allowance or charge of the whole document (else of one line)
 
 
 @dataclass(frozen=True)
@@ -545,6 +546,9 @@ class SyntaxFacts:
     # per payment means of a document read: (its code as written, the account paid into is present, its identifier
     # is present, the identifier is filled as BR-50 reads it); None for a document written from the model
     payment_accounts: tuple | None = None
+    # CII: the tax registrations CEN's CII VAT rules look for, as "<party> <schemeID>" ("seller VA", "seller FC",
+    # "representative VA", "buyer VA") and "buyer legal" for a buyer's legal registration
+    tax_registrations: frozenset = frozenset()
 
 
 @dataclass

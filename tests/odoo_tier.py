@@ -5,7 +5,8 @@ auto-installs its own ``l10n_ro_edi`` / ``l10n_pl_edi``):
 
 1. all three add-ons together next to Odoo's native e-invoicing modules, with their tests; then uninstalled,
    checking that nothing of them is left and the native modules still stand;
-2. each country add-on alone, on a database where Odoo's native modules were removed first, with its tests;
+2. each country add-on alone, on a database where Odoo's native modules were removed first, with its tests (and the
+   Odoo apps it works with, ``ALONGSIDE``);
 3. on that database, several Odoo processes sending one queue to the platform's simulator, one of them killed in
    the middle (``odoo_workers.py``): every invoice accepted once, the platform's limits shared, no 429.
 
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKERS_SCRIPT = ROOT / "tests" / "odoo_workers.py"
 OURS = ["account_einvoice", "l10n_ro_efactura", "l10n_pl_ksef"]
 NATIVE = ["l10n_ro_edi", "l10n_pl_edi"]
+# Odoo apps an add-on works with when they are there, installed beside it in scenario 2 so that its tests cover them
+# (Sales: the down-payment invoices of a sales order and the final invoice deducting them)
+ALONGSIDE = {"l10n_ro_efactura": ["sale"]}
 RESULT_LINE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 PROBLEM_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 # "2026-11-22 12:05:57,613 11852 INFO db odoo.addons.x.tests.test_y: Starting TestZ.test_w ..."
@@ -242,7 +246,12 @@ class Tier:
             installed_native = [name for name, state in native.items() if state == "installed"]
             if installed_native:
                 self.uninstall(alone, installed_native, label="uninstall native")
-            self.install(alone, [module], label="install + tests", test_modules=[module, "account_einvoice"])
+            self.install(
+                alone,
+                [module, *ALONGSIDE.get(module, ())],
+                label="install + tests",
+                test_modules=[module, "account_einvoice"],
+            )
             self.check(
                 all(state != "installed" for state in self.module_states(alone, NATIVE).values()),
                 "native modules stay uninstalled",

@@ -472,6 +472,47 @@ def negative_quantity_line():
     return build([line(1, "5"), line(2, "-1", "100.00", item_name="Retur ambalaj")])
 
 
+# Advance invoices. CIUS-RO has no advance invoice type: BR-RO-020 allows only 380, 384, 389 and 751 (UNTDID 386
+# "prepayment invoice" is refused), so an advance invoice is an ordinary 380 invoice for the advance received. The
+# final invoice deducts it as a line of negative quantity at a positive price (BR-27: prices are never negative),
+# at the VAT rate of the advance, so the VAT breakdown states the VAT still due; it names the advance invoice (BG-3)
+# as Romanian practice requires the number and date of the advance invoice. PrepaidAmount (BT-113) is not used:
+# it lowers the amount due but not the VAT, and the advance's VAT was already declared on the advance invoice.
+ADVANCE = PrecedingInvoice("ALF-2026-0010", date(2026, 11, 2))
+
+
+@scenario
+def advance_invoice():
+    return build(
+        [line(1, "1", "300.00", item_name="Avans 30% conform comenzii 12")],
+        number=ADVANCE.number,
+        issue_date=ADVANCE.issue_date,
+    )
+
+
+@scenario
+def final_invoice_deducting_an_advance():
+    deduction = line(2, "-1", "300.00", item_name=f"Stornare avans {ADVANCE.number} din 02.11.2026")
+    return build([line(1, "10", "100.00"), deduction], preceding_invoices=(ADVANCE,))
+
+
+@scenario
+def final_invoice_deducting_an_advance_at_a_former_rate():
+    """The advance was invoiced at 19 % before the rate changed: it is deducted at 19 %, the delivery bears 21 %."""
+    deduction = line(2, "-1", "300.00", rate="19", item_name=f"Stornare avans {ADVANCE.number}")
+    return build([line(1, "10", "100.00"), deduction], preceding_invoices=(ADVANCE,))
+
+
+@scenario
+def final_invoice_fully_paid_by_advances():
+    second = PrecedingInvoice("ALF-2026-0011", date(2026, 11, 9))
+    deductions = [
+        line(2, "-1", "300.00", item_name=f"Stornare avans {ADVANCE.number}"),
+        line(3, "-1", "700.00", item_name=f"Stornare avans {second.number}"),
+    ]
+    return build([line(1, "10", "100.00"), *deductions], preceding_invoices=(ADVANCE, second), due_date=None)
+
+
 @scenario
 def foreign_currency_credit_note_with_everything():
     base = foreign_currency_with_ron_vat()

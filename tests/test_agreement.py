@@ -6,6 +6,7 @@ mutations of them; what else differs, rule id by rule id, is listed (``python -m
 Received documents are never lost: every one of them is read into the neutral model, and converted to CIUS-RO.
 """
 
+import re
 import zipfile
 
 import pytest
@@ -42,6 +43,27 @@ def test_the_corpus_has_documents_both_sides_accept_and_refuse(judged):
     for syntax in ("UBL", "CII"):
         assert 0 < judged.accepted[syntax] < judged.documents[syntax]
         assert any(rules for (kind, _rule), rules in judged.rules.items() if kind == syntax)
+
+
+# the VAT category rules of every family (BR-S, BR-Z, BR-E, BR-AE, BR-IC, BR-G, BR-O) and the totals (BR-CO)
+VAT_AND_TOTAL_RULES = re.compile(r"BR-(S|Z|E|AE|IC|G|O|CO)-\d+$")
+
+
+def test_cii_vat_category_and_total_rules_agree_rule_by_rule(judged):
+    """On CII the VAT category and total rules report exactly what CEN's CII rules report, rule by rule, on every
+    document and mutation the official validator could evaluate (one it stops on, XSLT-ERROR, reports no rule)."""
+    compared = agreement.Agreement.compared("CII")
+    differing = []
+    for judgement in judged.differences + judged.refusals:
+        if judgement.document.syntax != "CII" or "XSLT-ERROR" in judgement.theirs:
+            continue
+        theirs = {rule for rule in judgement.theirs & compared if VAT_AND_TOTAL_RULES.match(rule)}
+        ours = {rule for rule in judgement.ours if VAT_AND_TOTAL_RULES.match(rule)}
+        if theirs != ours:
+            differing.append(f"{judgement.document.name}: ours {sorted(ours)}, theirs {sorted(theirs)}")
+    assert differing == []
+    checked = {rule for (syntax, rule) in judged.rules if syntax == "CII" and VAT_AND_TOTAL_RULES.match(rule)}
+    assert len(checked) > 40  # the families really fire in the corpus
 
 
 def test_the_rules_both_sides_report_agree_on_the_official_examples():

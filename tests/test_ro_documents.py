@@ -93,6 +93,8 @@ BROKEN = {
     "standard rate zero": (lambda: build([line(1, rate="0")]), {"BR-S-05"}),
     "no due date nor terms": (lambda: build(due_date=None), {"BR-CO-25"}),
     "invalid invoice type": (lambda: build(type_code="325"), {"BR-RO-020_1"}),
+    # why an advance invoice is written as 380: CIUS-RO refuses EN 16931's prepayment invoice type
+    "advance invoice typed as a prepayment invoice": (lambda: build(type_code="386"), {"BR-RO-020_1"}),
     "allowance without a rate": (
         lambda: build(allowances_charges=[AllowanceCharge(False, D("1.00"), reason="x", vat_category="S")]),
         {"BR-S-06"},

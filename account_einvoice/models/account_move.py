@@ -434,10 +434,17 @@ class AccountMove(models.Model):
         return (model.Note(text),) if text else ()
 
     def _einvoice_preceding_invoices(self):
-        original = self.reversed_entry_id
-        if not original:
-            return ()
-        return (model.PrecedingInvoice(original.name, original.invoice_date),)
+        """The invoice a credit note corrects, or the advance invoices a final invoice deducts (BG-3)."""
+        preceding = self.reversed_entry_id or self._einvoice_advance_invoices()
+        return tuple(model.PrecedingInvoice(move.name, move.invoice_date) for move in preceding)
+
+    def _einvoice_advance_invoices(self):
+        """The posted down-payment invoices whose advances this final invoice deducts. Odoo links them when the
+        invoices come from a sales order (``sale`` overrides ``_get_downpayment_lines``); without it there are none."""
+        if self.move_type != "out_invoice":
+            return self.browse()
+        advances = self.invoice_line_ids._get_downpayment_lines().move_id
+        return advances.filtered(lambda move: move != self and move.state == "posted").sorted("invoice_date")
 
     def _einvoice_payment_means(self):
         bank = self.partner_bank_id

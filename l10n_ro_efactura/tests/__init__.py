@@ -1,3 +1,4 @@
+from . import test_advance_invoices
 from . import test_cius_ro
 from . import test_coexistence
 from . import test_install

@@ -1,13 +1,17 @@
+import os
 from datetime import datetime
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.account_einvoice.tests.common import TupleTimeouts
 
+from einvoice.ro import ciusro
 from einvoice.ro.oauth import Tokens
 from einvoice.sim import ManualClock
 from einvoice.sim.anaf import AnafSimulator
+from einvoice.validation import official_rules
 
 SELLER_CIF = "18547290"
+OFFICIAL_RULES = os.environ.get("EINVOICE_CIUS_RO_RULES")  # ANAF's compiled Schematron, when the tier has it
 
 
 class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):
@@ -52,6 +56,14 @@ class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):
             taxes=taxes or self.ro_tax("tvac_21"),
             post=True,
         )
+
+    def assert_anaf_accepts(self, invoice):
+        """The CIUS-RO XML of ``invoice``, which our checks and, when the tier has them, ANAF's own rules accept."""
+        xml = ciusro.render(invoice)  # refuses what ANAF would reject, with every reason
+        if OFFICIAL_RULES:
+            fatal = [str(finding) for finding in official_rules(OFFICIAL_RULES).findings(xml) if finding.fatal]
+            self.assertEqual(fatal, [])
+        return xml
 
 
 class ConnectedToAnaf(RoEfacturaCommon):

@@ -1,14 +1,7 @@
-import os
-
 from odoo import Command
 from odoo.tests import tagged
 
-from einvoice.ro import ciusro
-from einvoice.validation import official_rules
-
 from .common import RoEfacturaCommon
-
-OFFICIAL_RULES = os.environ.get("EINVOICE_CIUS_RO_RULES")  # ANAF's compiled Schematron, when the tier has it
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
@@ -20,13 +13,6 @@ class TestCiusRo(RoEfacturaCommon):
         invoice, findings = move._einvoice_invoice()
         self.assertEqual(findings, [])
         return move, invoice
-
-    def assert_anaf_accepts(self, invoice):
-        xml = ciusro.render(invoice)  # refuses what ANAF would reject, with every reason
-        if OFFICIAL_RULES:
-            fatal = [str(finding) for finding in official_rules(OFFICIAL_RULES).findings(xml) if finding.fatal]
-            self.assertEqual(fatal, [])
-        return xml
 
     def test_standard_rate_invoice(self):
         move, invoice = self.invoice(self.ro_tax("tvac_21"))
