@@ -84,7 +84,9 @@ class AccountMove(models.Model):
         store=True,
         help="KSeF announced a total failure while the invoice waited: the law no longer asks to send it.",
     )
-    l10n_pl_ksef_outage_warning = fields.Char(compute="_compute_l10n_pl_ksef_outage_warning")
+    l10n_pl_ksef_outage_warning = fields.Char(
+        string="KSeF outage warning", compute="_compute_l10n_pl_ksef_outage_warning"
+    )
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
         compute="_compute_l10n_pl_ksef_number",
