@@ -35,9 +35,9 @@ NOW = datetime.now(timezone.utc)
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-def make_certificate(key, *, nip=NIP, company=False, not_before=None, days=365, key_usage=None):
+def make_certificate(key, *, nip=NIP, company=False, not_before=None, days=365, key_usage=None, serial_number=None):
     """A self-signed certificate naming ``nip`` the way KSeF reads it (person: serialNumber TINPL-, company seal:
-    organizationIdentifier VATPL-)."""
+    organizationIdentifier VATPL-); a person's ``serial_number`` (e.g. PNOPL-PESEL, or "" for none) instead."""
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"), x509.NameAttribute(NameOID.COMMON_NAME, "Test")]
     if company:
         attributes.append(x509.NameAttribute(x509.ObjectIdentifier("2.5.4.97"), f"VATPL-{nip}"))
@@ -45,8 +45,10 @@ def make_certificate(key, *, nip=NIP, company=False, not_before=None, days=365, 
         attributes += [
             x509.NameAttribute(NameOID.GIVEN_NAME, "Jan"),
             x509.NameAttribute(NameOID.SURNAME, "Kowalski"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"TINPL-{nip}"),
         ]
+        serial_number = f"TINPL-{nip}" if serial_number is None else serial_number
+        if serial_number:
+            attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
     name = x509.Name(attributes)
     not_before = not_before or NOW - timedelta(days=1)
     builder = (

@@ -184,6 +184,27 @@ def test_certificate_login_needs_the_context_nip_or_a_grant(sim, client):
     assert Authenticator(client, SELLER, CertificateLogin(credentials)).access_token()
 
 
+def test_a_pesel_certificate_signs_in_where_the_person_was_granted_rights(sim, client):
+    # uwierzytelnianie.md: a person's certificate with the PESEL in 2.5.4.5 acts for the company it has rights for
+    credentials = make_credentials(ec_key(), serial_number="PNOPL-88102341294")
+    with pytest.raises(KsefAuthenticationFailed) as caught:
+        Authenticator(client, SELLER, CertificateLogin(credentials)).login()
+    assert caught.value.code == 415
+    sim.grant("88102341294", SELLER)
+    assert Authenticator(client, SELLER, CertificateLogin(credentials)).access_token()
+
+
+def test_a_certificate_naming_nobody_signs_in_by_its_fingerprint(sim, client):
+    credentials = make_credentials(ec_key(), serial_number="")
+    with pytest.raises(KsefRequestError) as caught:  # as its subject it names neither a NIP nor a PESEL
+        Authenticator(client, SELLER, CertificateLogin(credentials)).login()
+    assert caught.value.codes == {21117}
+    fingerprint = credentials.certificate.fingerprint(hashes.SHA256()).hex().upper()
+    sim.grant(fingerprint, SELLER)
+    login = CertificateLogin(credentials, subject_type="certificateFingerprint")
+    assert Authenticator(client, SELLER, login).access_token()
+
+
 def test_an_expired_certificate_is_refused_by_ksef(sim, clock, client):
     credentials = make_credentials(rsa_key(), nip=SELLER)
     clock.advance(400 * 24 * 3600)

@@ -83,7 +83,8 @@ def _ksef_guide(simulator, nips):
         "  2. with a certificate: self-signed ones are accepted, as on KSeF TEST; its subject names the NIP, as"
         " serialNumber TINPL-<NIP> (a person, with givenName, surname, commonName, countryName) or as"
         " organizationIdentifier VATPL-<NIP> (a company seal, with organizationName, commonName, countryName);"
-        " a certificate naming only a PESEL or nothing is refused (21117)",
+        " a person's certificate naming a PESEL (serialNumber PNOPL-<PESEL>), or any certificate by its SHA-256"
+        " fingerprint (SubjectIdentifierType certificateFingerprint), acts where it was granted rights",
         "    openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout ksef.key -out ksef.crt"
         f" -subj '/C=PL/GN=Jan/SN=Kowalski/CN=Jan Kowalski/serialNumber=TINPL-{nip}'",
         f"    einvoice pl auth --base-url {url} --nip {nip} --cert ksef.crt --key ksef.key",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -32,7 +32,6 @@ from ..pl.crypto import (
     FileDigest,
     SessionKey,
     b64,
-    certificate_nip,
     certificate_validity,
     public_key_id,
     rsa_oaep_decrypt,
@@ -534,7 +533,14 @@ class KsefSimulator(KsefCredentials, SimServer):
         if not not_before <= self.clock() <= not_after:
             return self._error(21115, "Nieprawidłowy certyfikat.", "The certificate is not valid at this time.")
         certificate = verified.certificate
-        if certificate_nip(certificate) is None:
+        # who signs: the NIP or PESEL the certificate names (certificateSubject), or the certificate's own SHA-256
+        # fingerprint when the request says certificateFingerprint (uwierzytelnianie.md, the table of
+        # ContextIdentifier x SubjectIdentifierType; the fingerprints of open-api.json are 64 hex digits)
+        fingerprint_chosen = _text(root, "SubjectIdentifierType") == "certificateFingerprint"
+        subject = subject_identifier(certificate)
+        if fingerprint_chosen:
+            subject = ("Fingerprint", certificate.fingerprint(hashes.SHA256()).hex().upper())
+        elif subject[0] == "Fingerprint":  # the certificate names neither a NIP nor a PESEL
             return self._error(21117, "Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.")
         identifiers = root.xpath("*[local-name()='ContextIdentifier']/*")
         context = identifiers[0].text if identifiers else None
@@ -549,7 +555,6 @@ class KsefSimulator(KsefCredentials, SimServer):
             return self._start_auth(context, 460, method, details=[refusal])
         if context in self.blocked_contexts:
             return self._start_auth(context, 480, method, details=["Podejrzenie incydentu bezpieczeństwa."])
-        subject = subject_identifier(certificate)
         # the owner acts in its NIP and in its internal identifiers (NIP-5 digits)
         permissions = self.permissions_of(subject, context) if context else frozenset()
         if not permissions:
