@@ -9,6 +9,7 @@ import sys
 
 from .errors import EInvoiceError
 from .i18n import _, ngettext, translate
+from .rules import described
 
 LANGUAGES = ("en", "pl", "ro")
 
@@ -98,7 +99,7 @@ def finding_line(finding, lang):
     message = _CLARK_NAMESPACE.sub("", " ".join(translate(finding.message, lang).split()))
     mentioned = finding.rule and re.search(rf"(?<![\w-]){re.escape(finding.rule)}(?![\w-])", message)
     rule = f"[{finding.rule}] " if finding.rule and not mentioned else ""
-    where = readable_location(finding.location)
+    where = described(readable_location(finding.location), lang)
     if where and not message.lower().startswith(where.lower()):  # "Line 3: ..." says where already
         message += f" ({where})"
     return f"{level}: {rule}{message}"

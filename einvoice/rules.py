@@ -2,7 +2,33 @@
 
 from dataclasses import dataclass
 
-from .i18n import translate
+from .i18n import _, translate
+
+# the parts of an invoice a person finds on it, by their EN 16931 business group: a finding located there says so in
+# words, with the id for whoever looks it up
+PLACES = {
+    "BG-3": _("Preceding invoice"),
+    "BG-4": _("Seller"),
+    "BG-5": _("Seller's postal address"),
+    "BG-7": _("Buyer"),
+    "BG-8": _("Buyer's postal address"),
+    "BG-13": _("Delivery"),
+    "BG-14": _("Invoicing period"),
+    "BG-16": _("Payment instructions"),
+    "BG-17": _("Credit transfer"),
+    "BG-20": _("Document-level allowance"),
+    "BG-21": _("Document-level charge"),
+    "BG-22": _("Document totals"),
+    "BG-23": _("VAT breakdown"),
+    "BG-25": _("Invoice line"),
+}
+
+
+def described(location, lang):
+    """``location`` with the part of the invoice it is in words, when it is one of :data:`PLACES` (``Buyer's postal
+    address, BG-8``); any other place as it is."""
+    name = PLACES.get(location)
+    return f"{translate(name, lang)}, {location}" if name else location
 
 
 @dataclass(frozen=True)
@@ -17,8 +43,8 @@ class Finding:
 
     def translated(self, lang):
         """The finding in ``lang``: ``[rule] message (location)``."""
-        where = f" ({self.location})" if self.location else ""
-        return f"[{self.rule}] {translate(self.message, lang)}{where}"
+        where = described(self.location, lang)
+        return f"[{self.rule}] {translate(self.message, lang)}" + (f" ({where})" if where else "")
 
 
 class RuleSet:

@@ -68,7 +68,8 @@ def parse_xml(data, *, max_bytes=MAX_XML_BYTES, what=None):
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as error:
         raise UnsafeInputError(
-            _("The %(what)s is not well-formed XML: %(detail)s", what=what, detail=str(error))
+            # the parser's own words with their line and column, without its "(<string>, line n)" internals
+            _("The %(what)s is not well-formed XML: %(detail)s", what=what, detail=error.msg or str(error))
         ) from None
     except (ValueError, LookupError) as error:  # unknown or inconsistent encoding declarations
         raise UnsafeInputError(_("The %(what)s cannot be decoded: %(detail)s", what=what, detail=str(error))) from None

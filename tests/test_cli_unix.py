@@ -372,7 +372,7 @@ def test_an_official_finding_is_one_readable_line(capsys):
         "(AccountingSupplierParty/Party/PartyTaxScheme/CompanyID)",
         "error: [BR-03]-An Invoice shall have an Invoice issue date (BT-2).",
         "warning: [BR-27]-The Item net price (BT-146) shall NOT be negative. (InvoiceLine[3]/Price/PriceAmount)",
-        "error: [BR-RO-110] The invoice number is required. (BG-5)",
+        "error: [BR-RO-110] The invoice number is required. (Seller's postal address, BG-5)",
         "3 errors, 1 warning",
     ]
 

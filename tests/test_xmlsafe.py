@@ -83,8 +83,14 @@ def test_refuses_oversized_input_before_parsing():
     ],
 )
 def test_reports_malformed_input_clearly(payload, expected):
-    with pytest.raises(UnsafeInputError, match=expected):
+    with pytest.raises(UnsafeInputError, match=expected) as caught:
         parse_xml(payload)
+    assert "<string>" not in str(caught.value)  # the parser's words, not its internals
+
+
+def test_a_syntax_error_says_where():
+    with pytest.raises(UnsafeInputError, match="line 1, column 11"):
+        parse_xml(b"<a><b></a>")
 
 
 def test_refuses_text_so_that_encodings_are_not_guessed():

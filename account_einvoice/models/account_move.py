@@ -69,6 +69,13 @@ class AccountMove(models.Model):
     def _einvoice_is_outgoing(self):
         return self.is_sale_document() or self._einvoice_self_billed()
 
+    def _einvoice_finding_text(self, finding):
+        """A finding in the user's language; one about the customer names them, so the clerk knows what to fix."""
+        text = finding.translated(self.env.lang)
+        if finding.location in ("BG-7", "BG-8") and self.is_sale_document():
+            text = f"{text}: {self.commercial_partner_id.display_name}"
+        return text
+
     def _einvoice_platform(self):
         """The platform that clears this invoice (a country add-on says which), or False."""
         return False
@@ -77,7 +84,7 @@ class AccountMove(models.Model):
         """Every reason this invoice cannot be sent as it is, in plain words (mapping, then the platform's checks)."""
         invoice, findings = self._einvoice_invoice()
         if findings:
-            return [finding.translated(self.env.lang) for finding in findings]
+            return [self._einvoice_finding_text(finding) for finding in findings]
         return self._einvoice_platform_problems(self._einvoice_platform(), invoice)
 
     def _einvoice_platform_problems(self, platform, invoice):

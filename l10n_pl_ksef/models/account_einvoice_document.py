@@ -76,7 +76,7 @@ class AccountEinvoiceDocument(models.Model):
         try:
             xml = move._l10n_pl_ksef_xml()
         except Fa3Error as refusal:
-            findings = [finding.translated(self.env.lang) for finding in refusal.findings]
+            findings = [self.move_id._einvoice_finding_text(finding) for finding in refusal.findings]
             self._set_state("error", "\n".join(findings) or refusal.translated(self.env.lang))
             return False
         self.attachment_id = self._attach(f"{move.name.replace('/', '_')}_fa3.xml", xml, "application/xml")

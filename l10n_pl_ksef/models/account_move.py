@@ -171,7 +171,7 @@ class AccountMove(models.Model):
         try:
             self._l10n_pl_ksef_xml(invoice)
         except fa3.Fa3Error as refusal:
-            return [finding.translated(self.env.lang) for finding in refusal.findings] or [
+            return [self._einvoice_finding_text(finding) for finding in refusal.findings] or [
                 refusal.translated(self.env.lang)
             ]
         return []

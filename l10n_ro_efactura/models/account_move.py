@@ -88,7 +88,7 @@ class AccountMove(models.Model):
         try:
             self._l10n_ro_efactura_xml(invoice)
         except ciusro.CiusRoError as refusal:
-            return [finding.translated(self.env.lang) for finding in refusal.findings] or [
+            return [self._einvoice_finding_text(finding) for finding in refusal.findings] or [
                 refusal.translated(self.env.lang)
             ]
         return []

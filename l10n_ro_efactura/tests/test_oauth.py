@@ -41,11 +41,11 @@ class TestAnafOAuth(TupleTimeouts, HttpCase):
         self.patch(type(self.connection), "_clock", staticmethod(self.clock))
         self.authenticate("admin", "admin")
 
-    def anaf_answer(self, user=None):
+    def anaf_answer(self, user=None, approve="yes"):
         """The callback address ANAF sends the browser to, as a path on this server."""
         action = self.connection.with_user(user or self.admin).action_connect()
         self.assertTrue(action["url"].startswith(f"{self.anaf.url}/anaf-oauth2/v1/authorize?"))
-        answer = requests.get(action["url"], params={"approve": "yes"}, allow_redirects=False, timeout=10)
+        answer = requests.get(action["url"], params={"approve": approve}, allow_redirects=False, timeout=10)
         location = urlsplit(answer.headers["Location"])
         self.assertEqual(f"{location.scheme}://{location.netloc}{location.path}", self.connection.redirect_uri)
         return f"{location.path}?{location.query}"
@@ -71,7 +71,15 @@ class TestAnafOAuth(TupleTimeouts, HttpCase):
         response = self.url_open(forged)
         self.assertEqual(response.status_code, 400)
         self.assertIn("does not come from this server", response.text)
+        self.assertIn('href="/odoo/action-l10n_ro_efactura.action_l10n_ro_efactura_connection"', response.text)
         self.assertFalse(self.tokens())
+
+    def test_a_refusal_at_anaf_leads_back_to_the_connection_with_the_reason(self):
+        response = self.url_open(self.anaf_answer(approve="no"), allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303))
+        self.assertTrue(response.headers["Location"].endswith(f"_connection/{self.connection.id}"))
+        self.assertIn("did not authorise the application (access_denied)", self.connection.message_ids[0].body)
+        self.assertEqual(self.connection.status, "not_connected")
 
     def test_a_replayed_answer_is_refused(self):
         path = self.anaf_answer()

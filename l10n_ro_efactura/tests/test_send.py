@@ -133,6 +133,8 @@ class TestSendToAnaf(ConnectedToAnaf):
             move.action_einvoice_send()
         self.assertIn("[BR-RO-082]", str(caught.exception))  # no street
         self.assertIn("[BR-RO-111]", str(caught.exception))  # no county
+        # where to fix it, in words, with whom
+        self.assertIn(f"(Buyer's postal address, BG-8): {nowhere.display_name}", str(caught.exception))
         self.assertEqual(self.anaf.uploads_recorded(), [])
 
     def test_the_problems_are_told_in_the_users_language(self):
