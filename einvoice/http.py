@@ -386,11 +386,19 @@ class HttpClient:
         excerpt = _excerpt(response, self.secrets) or response.reason or ""
         params = {"platform": self.platform, "status": status, "detail": excerpt}
         if status in (401, 403):
-            raise AuthenticationError(
-                _("%(platform)s refused the credentials (HTTP %(status)s): %(detail)s", **params),
-                status=status,
-                detail=excerpt,
-            )
+            params["detail"] = _json_reason(response) or excerpt
+            if status == 401:
+                refusal = _(
+                    "%(platform)s refused the credentials (HTTP %(status)s: %(detail)s): they are missing, wrong "
+                    "or expired; sign in again.",
+                    **params,
+                )
+            else:
+                refusal = _(
+                    "%(platform)s refused the request (HTTP %(status)s: %(detail)s): the credentials do not allow it.",
+                    **params,
+                )
+            raise AuthenticationError(refusal, status=status, detail=excerpt)
         if status == 429:
             raise RateLimitedError(
                 _("%(platform)s asks to slow down (HTTP 429).", platform=self.platform),
@@ -513,6 +521,19 @@ def _is_html(response):
         return True
     head = response.content[:200].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _json_reason(response):
+    """The words of a JSON error answer (``{"error": "Unauthorized", "message": "Token"}`` -> ``Unauthorized:
+    Token``; problem details' ``title`` and ``detail`` alike), or "" when the answer is no such object."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    words = [data.get(key) for key in ("error", "title", "message", "detail")]
+    return ": ".join(dict.fromkeys(str(word) for word in words if isinstance(word, str | int) and word))[:_EXCERPT]
 
 
 def _excerpt(response, secrets=()):

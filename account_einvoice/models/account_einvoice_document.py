@@ -6,6 +6,7 @@ import psycopg2
 from odoo import api, fields, models, modules
 
 from einvoice.http import (
+    AuthenticationError,
     OutcomeUnknownError,
     PlatformUnavailableError,
     RateLimitedError,
@@ -194,13 +195,24 @@ class AccountEinvoiceDocument(models.Model):
         """What a transport problem of ``step`` leaves the document in (a platform add-on that sends several
         documents in one call hands the one answer to each)."""
         if isinstance(error, OutcomeUnknownError):
-            self._set_state("unknown", error.translated(self.env.lang))
+            self._set_state("unknown", self._platform_error_text(error))
         elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
             if step == "upload":  # refused before taking effect: back in the queue
-                self._back_in_queue(error.translated(self.env.lang))
+                self._back_in_queue(self._platform_error_text(error))
             level = logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING
             _logger.log(level, "e-invoice %s: %s", self.id, error)
         elif self.state == "sending":
-            self._set_state("error", error.translated(self.env.lang))
+            self._set_state("error", self._platform_error_text(error))
         else:
-            self.move_id._einvoice_ask_for_attention(error.translated(self.env.lang))
+            self.move_id._einvoice_ask_for_attention(self._platform_error_text(error))
+
+    def _platform_error_text(self, error):
+        """``error`` in the user's language; when the platform refused the stored credentials, with what an
+        administrator does about it."""
+        text = error.translated(self.env.lang)
+        hint = self._platform_sign_in_hint() if isinstance(error, AuthenticationError) else ""
+        return f"{text} {hint}" if hint else text
+
+    def _platform_sign_in_hint(self):
+        """What an administrator does when the platform refuses the stored credentials (a platform add-on says)."""
+        return ""

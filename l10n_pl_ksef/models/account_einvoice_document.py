@@ -35,6 +35,7 @@ class AccountEinvoiceDocument(models.Model):
     _inherit = "account.einvoice.document"
 
     platform = fields.Selection(selection_add=[("pl_ksef", "KSeF (Poland)")], ondelete={"pl_ksef": "cascade"})
+
     l10n_pl_ksef_code = fields.Integer(
         string="KSeF status code", readonly=True, help="The status KSeF gave the invoice when it rejected it."
     )
@@ -47,6 +48,14 @@ class AccountEinvoiceDocument(models.Model):
     )
 
     # -- KSeF access -----------------------------------------------------------------------------------------------
+    def _platform_sign_in_hint(self):
+        if self.platform != "pl_ksef":
+            return super()._platform_sign_in_hint()
+        return self.env._(
+            "An administrator checks the KSeF connection: Accounting > Configuration > KSeF connections, Verify "
+            "connection."
+        )
+
     def _pl_ksef_connection(self):
         return self.company_id._l10n_pl_ksef_connection(required=True)
 

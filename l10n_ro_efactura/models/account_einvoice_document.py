@@ -14,6 +14,13 @@ class AccountEinvoiceDocument(models.Model):
         selection_add=[("ro_efactura", "RO e-Factura (ANAF)")], ondelete={"ro_efactura": "cascade"}
     )
 
+    def _platform_sign_in_hint(self):
+        if self.platform != "ro_efactura":
+            return super()._platform_sign_in_hint()
+        return self.env._(
+            "An administrator connects to ANAF again: Accounting > Configuration > ANAF connections, Connect to ANAF."
+        )
+
     def _ro_efactura_client(self):
         return self.company_id._l10n_ro_efactura_client()
 

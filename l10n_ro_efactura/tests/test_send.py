@@ -244,6 +244,16 @@ class TestSendToAnaf(ConnectedToAnaf):
             action["url"], f"/web/content/{move.einvoice_document_id.response_attachment_id.id}?download=true"
         )
 
+    def test_a_token_anaf_refuses_is_told_with_what_to_do(self):
+        move = self.posted_invoice()
+        self.connection._store_tokens(Tokens("not-a-token-anaf-knows", "nor-this-one", None, None))
+        move.action_einvoice_send()
+        document = move.einvoice_document_id
+        self.assertEqual(document.state, "error")
+        self.assertIn("refused the credentials (HTTP 401: Unauthorized", document.error_message)
+        self.assertNotIn("{", document.error_message)  # ANAF's JSON body read, not shown raw
+        self.assertIn("Connect to ANAF", document.error_message)
+
     def test_anaf_out_of_reach_is_told_to_the_person_who_clicked_and_in_the_chatter(self):
         move = self.posted_invoice()
         self.connection.base_url = "http://127.0.0.1:9"  # nothing listens there: the upload never left
