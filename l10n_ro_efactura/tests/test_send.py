@@ -405,12 +405,9 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertFalse(move.einvoice_document_ids)
         self.assertIn("BR-RO-111", move.activity_ids.note)
 
-    def test_the_five_working_day_deadline_is_announced(self):
-        friday = self.init_invoice(
-            "out_invoice", self.customer, "2026-11-13", amounts=[100.0], taxes=self.ro_tax("tvac_21")
-        )
-        self.assertEqual(str(friday._einvoice_deadline("ro_efactura")), "2026-11-20")
-        late = self.init_invoice(
+    def late_invoice(self):
+        """An invoice issued ten days ago and not sent: past ANAF's five working days."""
+        return self.init_invoice(
             "out_invoice",
             self.customer,
             fields.Date.today() - timedelta(days=10),
@@ -418,6 +415,13 @@ class TestSendToAnaf(ConnectedToAnaf):
             amounts=[100.0],
             taxes=self.ro_tax("tvac_21"),
         )
+
+    def test_the_five_working_day_deadline_is_announced(self):
+        friday = self.init_invoice(
+            "out_invoice", self.customer, "2026-11-13", amounts=[100.0], taxes=self.ro_tax("tvac_21")
+        )
+        self.assertEqual(str(friday._einvoice_deadline("ro_efactura")), "2026-11-20")
+        late = self.late_invoice()
         on_time = self.posted_invoice()
         self.env["account.move"]._cron_einvoice_deadlines()
         self.assertIn("must reach RO e-Factura (ANAF) by", late.activity_ids.note)
@@ -426,14 +430,7 @@ class TestSendToAnaf(ConnectedToAnaf):
     def test_the_scheduled_reminders_are_in_the_companys_language(self):
         self.env["res.lang"]._activate_lang("ro_RO")
         self.env.company.partner_id.lang = "ro_RO"
-        late = self.init_invoice(
-            "out_invoice",
-            self.customer,
-            fields.Date.today() - timedelta(days=10),
-            post=True,
-            amounts=[100.0],
-            taxes=self.ro_tax("tvac_21"),
-        )
+        late = self.late_invoice()
         self.env["account.move"].with_context(lang="en_US")._cron_einvoice_deadlines()  # a job has no user language
         self.assertIn("trebuie să ajungă la", late.activity_ids.note)
 
