@@ -1,3 +1,4 @@
+import dataclasses
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -291,6 +292,13 @@ class AccountMove(models.Model):
             seller, buyer = buyer, seller
         company_currency = self.company_id.currency_id
         foreign = self.currency_id != company_currency
+        categories = set(product_lines.tax_ids.mapped("einvoice_vat_category"))
+        seller, buyer = self._einvoice_party(seller), self._einvoice_party(buyer)
+        if "O" in categories:
+            # EN 16931 BR-O-02: an invoice outside the scope of VAT names no VAT identifier of the seller or the
+            # buyer; the seller's stays as its tax registration (BT-32), the buyer is known by its legal one
+            seller = dataclasses.replace(seller, vat_id=None, tax_registration_id=seller.vat_id)
+            buyer = dataclasses.replace(buyer, vat_id=None)
         invoice = model.Invoice.build(
             lines=lines,
             tax_amounts=self._einvoice_tax_amounts(),
@@ -304,14 +312,28 @@ class AccountMove(models.Model):
             else MOVE_TYPE_CODES.get(self.move_type),
             currency=self.currency_id.name,
             tax_currency=company_currency.name if foreign else None,
-            seller=self._einvoice_party(seller),
-            buyer=self._einvoice_party(buyer),
+            seller=seller,
+            buyer=buyer,
             buyer_reference=self.ref or None,
+            delivery=self._einvoice_delivery(intra_community="K" in categories),
             notes=self._einvoice_notes(),
             preceding_invoices=self._einvoice_preceding_invoices(),
             payment_means=self._einvoice_payment_means(),
         )
         return invoice, findings
+
+    def _einvoice_delivery(self, intra_community=False):
+        """BG-13: when and where the goods or services went. The delivery address when it is not the buyer's own;
+        the delivery date when Odoo was told one. An intra-community supply states both (EN 16931 BR-IC-11,
+        BR-IC-12): without a delivery date of its own, the goods went on the day of the invoice, the date the
+        invoice then stands for (a later delivery is not invoiced ahead in an intra-community supply)."""
+        buyer = self.commercial_partner_id
+        shipping = self.partner_shipping_id or buyer
+        day = self.delivery_date or (self.invoice_date if intra_community else None)
+        address = self._einvoice_address(shipping) if intra_community or shipping != buyer else None
+        if not day and not address:
+            return None
+        return model.Delivery(party_name=shipping.name if shipping != buyer else None, date=day, address=address)
 
     # -- parties ---------------------------------------------------------------------------------------------------
     def _einvoice_party(self, partner):

@@ -59,7 +59,10 @@ class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):
 
     def assert_anaf_accepts(self, invoice):
         """The CIUS-RO XML of ``invoice``, which our checks and, when the tier has them, ANAF's own rules accept."""
-        xml = ciusro.render(invoice)  # refuses what ANAF would reject, with every reason
+        try:
+            xml = ciusro.render(invoice)  # refuses what ANAF would reject, with every reason
+        except ciusro.CiusRoError as refusal:
+            self.fail("\n".join(str(finding) for finding in refusal.findings) or str(refusal))
         if OFFICIAL_RULES:
             fatal = [str(finding) for finding in official_rules(OFFICIAL_RULES).findings(xml) if finding.fatal]
             self.assertEqual(fatal, [])
