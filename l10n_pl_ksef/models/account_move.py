@@ -19,12 +19,20 @@ from einvoice.pl.model import (
     EXEMPTION_DIRECTIVE,
     GROUP_OF_CODE,
     KOR,
+    KOR_ROZ,
+    KOR_ZAL,
+    ROZ,
     TAXED_GROUPS,
+    ZAL,
+    AdvanceInvoice,
     CorrectedInvoice,
     Correction,
+    Order,
+    OrderLine,
     PlInvoice,
     PlLine,
     bare_nip,
+    buyer_abroad,
     category_code,
     nip_is_valid,
 )
@@ -37,6 +45,7 @@ from .account_einvoice_document import REFERENCE_SEPARATOR
 _logger = logging.getLogger(__name__)
 
 SYSTEM_INFO = "Odoo"  # SystemInfo: the program that made the invoice
+PREPAYMENT_INVOICE = "386"  # UNTDID 1001: what FA(3) reads an advance invoice (ZAL) as
 OFFLINE_MODES = [
     ("offline24", "Offline24 (by choice)"),
     ("offline", "Offline (KSeF unavailable)"),
@@ -168,6 +177,19 @@ class AccountMove(models.Model):
                     invoice=original.display_name,
                 )
             ]
+        waiting = (
+            (original or self)
+            ._l10n_pl_ksef_advance_invoices()
+            .filtered(lambda advance: advance.einvoice_state in AT_THE_PLATFORM and not advance._l10n_pl_ksef_number())
+        )
+        if waiting:
+            # the final invoice must name the KSeF numbers of the advance invoices it settles
+            return [
+                self.env._(
+                    "%(invoices)s has no KSeF number yet: send the invoice settling it once KSeF has numbered it.",
+                    invoices=", ".join(waiting.mapped("display_name")),
+                )
+            ]
         try:
             self._l10n_pl_ksef_xml(invoice)
         except fa3.Fa3Error as refusal:
@@ -280,6 +302,9 @@ class AccountMove(models.Model):
             invoice = replace(negated_invoice(invoice), type_code=CORRECTED_INVOICE)
             correction = Correction(invoices=corrected, reason=self.einvoice_correction_reason or None)
             extension = replace(extension, kind=KOR, correction=correction)
+        extension = self._l10n_pl_ksef_advances(extension, invoice)
+        if extension.kind == ZAL:
+            invoice = replace(invoice, type_code=PREPAYMENT_INVOICE)
         extension = replace(extension, exemption_basis=self._l10n_pl_ksef_exemption_basis(invoice))
         if self.currency_id != self.company_id.currency_id:
             extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))
@@ -287,6 +312,64 @@ class AccountMove(models.Model):
         means = tuple(item for item in invoice.payment_means if item.code != PAYMENT_NOT_DEFINED)
         lines = self._l10n_pl_ksef_gross_priced(invoice.lines, negate=invoice.is_credit_note)
         return replace(invoice, lines=lines, payment_means=means, extensions={**invoice.extensions, "pl": extension})
+
+    # -- down payments: the advance invoice (ZAL) and the final invoice settling it (ROZ) ---------------------------
+    def _l10n_pl_ksef_advances(self, extension, invoice):
+        """A down-payment invoice of a sales order is an advance invoice (ZAL) describing the order it is for; the
+        final invoice deducting down payments settles them (ROZ) and names their invoices, by KSeF number when KSeF
+        numbered them. A credit note of either corrects it as KOR_ZAL or KOR_ROZ. Odoo knows down payments only from
+        sales orders (the Sales app): without it every invoice is a VAT invoice."""
+        corrects = extension.kind == KOR
+        source = self.reversed_entry_id if corrects else self
+        if source and source._is_downpayment():
+            extension = replace(extension, kind=KOR_ZAL if corrects else ZAL, order=source._l10n_pl_ksef_order(invoice))
+            if corrects:  # P_15ZK: what the advance invoice asked for before this correction
+                correction = replace(extension.correction, advance_before=decimal(source.amount_total))
+                extension = replace(extension, correction=correction)
+            if self.currency_id != self.company_id.currency_id:  # KursWalutyZ: PLN per unit, as Odoo booked it
+                extension = replace(extension, exchange_rate=decimal(1 / self.invoice_currency_rate, 6).normalize())
+            return extension
+        advances = source._l10n_pl_ksef_advance_invoices()
+        if not advances:
+            return extension
+        settled = tuple(
+            AdvanceInvoice(ksef_number=number)
+            if (number := advance._l10n_pl_ksef_number())
+            else AdvanceInvoice(number=advance.name)
+            for advance in advances
+        )
+        return replace(extension, kind=KOR_ROZ if corrects else ROZ, advance_invoices=settled)
+
+    def _l10n_pl_ksef_advance_invoices(self):
+        """The down-payment invoices this final invoice settles (none for anything else)."""
+        return self._einvoice_advance_invoices() if self else self.browse()
+
+    def _l10n_pl_ksef_order(self, invoice):
+        """Zamowienie: the sales order this down-payment invoice is for, its lines net and with their VAT (art. 106f
+        ust. 1 pkt 4), in the invoice's currency."""
+        orders = self.invoice_line_ids.sale_line_ids.order_id
+        sold = orders.order_line.filtered(lambda line: not line.display_type and not line.is_downpayment)
+        abroad = buyer_abroad(invoice)
+        lines = []
+        for number, line in enumerate(sold, start=1):
+            tax = line.tax_ids[:1]
+            lines.append(
+                OrderLine(
+                    number,
+                    name=(line.name or line.product_id.display_name).splitlines()[0][:512],
+                    quantity=decimal(line.product_uom_qty, 6).normalize(),
+                    unit=line.product_uom_id.einvoice_unece_code or None,
+                    price=decimal(line.price_reduce_taxexcl, 8).normalize(),
+                    net_amount=decimal(line.price_subtotal),
+                    tax_amount=decimal(line.price_tax),
+                    rate_code=category_code(tax.einvoice_vat_category, decimal(tax.amount, 4).normalize(), abroad)
+                    if tax
+                    else None,
+                    seller_item_id=line.product_id.default_code or None,
+                )
+            )
+        value = sum((line.net_amount + line.tax_amount for line in lines), Decimal(0))
+        return Order(value, tuple(lines))
 
     def _l10n_pl_ksef_gross_priced(self, lines, negate):
         """Lines whose price includes VAT in Odoo (a price-included tax) show it on the FA(3) invoice as they do on

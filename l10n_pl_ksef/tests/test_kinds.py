@@ -1,0 +1,188 @@
+import contextlib
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from lxml import etree
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from einvoice.pl import fa3
+from einvoice.pl.model import ADVANCE_KINDS, buyer_abroad, pl_invoice, rate_code, rate_groups
+from einvoice.validation import ValidationUnavailableError, validate_fa3
+
+from .common import ConnectedToKsef
+
+GENERATED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+
+@tagged("post_install_l10n", "post_install", "-at_install")
+class TestInvoiceKinds(ConnectedToKsef):
+    """Every kind of FA(3) invoice written from an Odoo invoice: valid for the official schema (when configured,
+    EINVOICE_FA3_XSD_DIR), passing our checks, read back into the invoice that was written, and taken by KSeF."""
+
+    def written(self, move):
+        """The FA(3) of ``move``, held against the schema and our checks, and the invoice it reads back into
+        compared with the one written: kind and every Polish field, amounts per rate group, totals, parties,
+        lines."""
+        invoice, findings = move._einvoice_invoice()
+        self.assertEqual(findings, [])
+        written = move._l10n_pl_ksef_invoice(invoice)
+        written = replace(written, extensions={"pl": replace(pl_invoice(written), generated_at=GENERATED)})
+        xml = fa3.write(written)
+        # the official schema is optional here: our own checks run either way
+        with contextlib.suppress(ValidationUnavailableError):
+            self.assertEqual([str(finding) for finding in validate_fa3(etree.fromstring(xml))], [])
+        self.assertEqual([str(finding) for finding in fa3.check_document(xml)], [])
+        read = fa3.read(xml).invoice
+        self.assertEqual(pl_invoice(read), pl_invoice(written))
+        self.assertEqual(rate_groups(read), rate_groups(written))
+        for total in ("tax_exclusive", "tax_total", "tax_inclusive"):
+            self.assertEqual(getattr(read.totals, total), getattr(written.totals, total), total)
+        for party in ("seller", "buyer"):
+            ours, theirs = getattr(written, party), getattr(read, party)
+            self.assertEqual((theirs.name, theirs.vat_id, theirs.address), (ours.name, ours.vat_id, ours.address))
+        self.assertEqual(
+            (read.number, read.issue_date, read.due_date, read.currency, read.type_code, read.payment_means),
+            (written.number, written.issue_date, written.due_date, written.currency, written.type_code,
+             written.payment_means),
+        )  # fmt: skip
+        self.assertEqual(self.lines(read), self.lines(written))
+        return written, etree.fromstring(xml).find("fa:Fa", {"fa": fa3.NS})
+
+    @staticmethod
+    def lines(invoice):
+        """The lines as FA(3) carries them (an advance invoice shows its order instead)."""
+        if pl_invoice(invoice).kind in ADVANCE_KINDS:
+            return ()
+        abroad = buyer_abroad(invoice)
+        return [
+            (
+                line.id,
+                line.item_name,
+                line.quantity,
+                line.unit_code,
+                line.price,
+                line.net_amount,
+                rate_code(line, abroad),
+            )
+            for line in invoice.lines
+        ]
+
+    def accepted(self, move):
+        """``move`` sent to KSeF, numbered and accepted."""
+        move.action_einvoice_send()
+        self.processed()
+        move.action_einvoice_check()
+        self.assertEqual(move.einvoice_state, "accepted", move.einvoice_document_id.error_message)
+        return move
+
+    def credit_note(self, move, reason):
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"reason": reason, "journal_id": move.journal_id.id})
+        )
+        credit_note = self.env["account.move"].browse(wizard.refund_moves()["res_id"])
+        credit_note.action_post()
+        return credit_note
+
+    # -- down payments: advance (ZAL), settlement (ROZ) and their corrections -----------------------------------------
+    def sales_order(self):
+        if "sale.order" not in self.env:
+            self.skipTest("the Sales app is not installed")
+        self.env.user.sudo().group_ids += self.env.ref("sales_team.group_sale_salesman")
+        tax = self.pl_tax()
+        house, assembly = self.env["product.product"].create(
+            [
+                {"name": "Dom drewniany", "default_code": "DOM-1", "invoice_policy": "order", "taxes_id": tax.ids},
+                {"name": "Montaż", "type": "service", "invoice_policy": "order", "taxes_id": tax.ids},
+            ]
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    Command.create({"product_id": house.id, "product_uom_qty": 1, "price_unit": 8000.0}),
+                    Command.create({"product_id": assembly.id, "product_uom_qty": 2, "price_unit": 1000.0}),
+                ],
+            }
+        )
+        order.action_confirm()
+        return order
+
+    def invoiced(self, order, method, **values):
+        wizard = self.env["sale.advance.payment.inv"].with_context(active_ids=order.ids, active_model="sale.order")
+        wizard.create({"advance_payment_method": method, "sale_order_ids": order.ids, **values}).create_invoices()
+        move = order.invoice_ids.filtered(lambda move: move.state == "draft")
+        move.invoice_date = fields.Date.today()
+        move.action_post()
+        return move
+
+    def test_a_down_payment_is_an_advance_invoice_describing_its_order(self):
+        order = self.sales_order()
+        advance = self.invoiced(order, "percentage", amount=20)
+        invoice, fa = self.written(advance)
+        pl = pl_invoice(invoice)
+        self.assertEqual((pl.kind, invoice.type_code), ("ZAL", "386"))
+        self.assertEqual(fa.findtext("fa:RodzajFaktury", namespaces={"fa": fa3.NS}), "ZAL")
+        self.assertEqual(pl.order.value, 12300)  # the order with its VAT; the invoice asks for a fifth of it
+        self.assertEqual(invoice.totals.tax_inclusive, 2460)
+        self.assertEqual(
+            [(line.name, line.quantity, line.price, line.net_amount, line.tax_amount, line.rate_code)
+             for line in pl.order.lines],
+            [("[DOM-1] Dom drewniany", 1, 8000, 8000, 1840, "23"), ("Montaż", 2, 1000, 2000, 460, "23")],
+        )  # fmt: skip
+        self.assertEqual(pl.order.lines[0].seller_item_id, "DOM-1")
+        self.assertIsNone(fa.find("fa:FaWiersz", {"fa": fa3.NS}))  # an advance invoice describes the order instead
+        self.accepted(advance)
+
+    def test_the_final_invoice_settles_the_advance_naming_its_ksef_number(self):
+        order = self.sales_order()
+        advance = self.invoiced(order, "percentage", amount=20)
+        advance.action_einvoice_send()
+        final = self.invoiced(order, "delivered")
+        with self.assertRaisesRegex(UserError, "no KSeF number yet"):
+            final.action_einvoice_send()  # it must name the advance invoice's KSeF number, not known yet
+        self.processed()
+        advance.action_einvoice_check()
+        invoice, _fa = self.written(final)
+        pl = pl_invoice(invoice)
+        self.assertEqual(pl.kind, "ROZ")
+        self.assertEqual([item.ksef_number for item in pl.advance_invoices], [advance.l10n_pl_ksef_number])
+        self.assertEqual(rate_groups(invoice), {"1": (8000, 1840)})  # what is left once the advance is deducted
+        self.assertEqual(invoice.totals.tax_inclusive, final.amount_total)
+        self.assertEqual(invoice.lines[-1].quantity, -1)  # the advance, deducted as Odoo shows it
+        self.accepted(final)
+
+        correction = self.credit_note(final, "rabat")
+        invoice, _fa = self.written(correction)
+        pl = pl_invoice(invoice)
+        self.assertEqual(pl.kind, "KOR_ROZ")
+        self.assertEqual([item.ksef_number for item in pl.advance_invoices], [advance.l10n_pl_ksef_number])
+        self.assertEqual(pl.correction.invoices[0].ksef_number, final.l10n_pl_ksef_number)
+        self.assertEqual(invoice.totals.tax_inclusive, -final.amount_total)
+        self.accepted(correction)
+
+    def test_an_advance_invoice_issued_outside_ksef_is_named_by_its_number(self):
+        order = self.sales_order()
+        advance = self.invoiced(order, "fixed", fixed_amount=1230.0)
+        final = self.invoiced(order, "delivered")
+        invoice, fa = self.written(final)
+        self.assertEqual([(item.number, item.ksef_number) for item in pl_invoice(invoice).advance_invoices],
+                         [(advance.name, None)])  # fmt: skip
+        self.assertEqual(fa.findtext("fa:FakturaZaliczkowa/fa:NrKSeFZN", namespaces={"fa": fa3.NS}), "1")
+
+    def test_a_credit_note_of_a_down_payment_corrects_the_advance_invoice(self):
+        order = self.sales_order()
+        advance = self.accepted(self.invoiced(order, "percentage", amount=20))
+        correction = self.credit_note(advance, "zwrot zaliczki")
+        invoice, _fa = self.written(correction)
+        pl = pl_invoice(invoice)
+        self.assertEqual(pl.kind, "KOR_ZAL")
+        self.assertEqual(pl.correction.advance_before, 2460)  # P_15ZK: what the advance invoice asked for
+        self.assertEqual(pl.correction.invoices[0].ksef_number, advance.l10n_pl_ksef_number)
+        self.assertEqual(pl.order.value, 12300)
+        self.assertEqual(invoice.totals.tax_inclusive, -2460)
+        self.accepted(correction)
