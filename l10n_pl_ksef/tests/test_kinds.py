@@ -14,6 +14,7 @@ from einvoice.validation import ValidationUnavailableError, validate_fa3
 
 from .common import ConnectedToKsef
 
+FA = {"fa": fa3.NS}
 GENERATED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
 
@@ -49,7 +50,7 @@ class TestInvoiceKinds(ConnectedToKsef):
              written.payment_means),
         )  # fmt: skip
         self.assertEqual(self.lines(read), self.lines(written))
-        return written, etree.fromstring(xml).find("fa:Fa", {"fa": fa3.NS})
+        return written, etree.fromstring(xml).find("fa:Fa", FA)
 
     @staticmethod
     def lines(invoice):
@@ -88,7 +89,7 @@ class TestInvoiceKinds(ConnectedToKsef):
         credit_note.action_post()
         return credit_note
 
-    # -- down payments: advance (ZAL), settlement (ROZ) and their corrections -----------------------------------------
+    # -- down payments: advance (ZAL), settlement (ROZ) and their corrections ----------------------------------------
     def sales_order(self):
         if "sale.order" not in self.env:
             self.skipTest("the Sales app is not installed")
@@ -126,7 +127,7 @@ class TestInvoiceKinds(ConnectedToKsef):
         invoice, fa = self.written(advance)
         pl = pl_invoice(invoice)
         self.assertEqual((pl.kind, invoice.type_code), ("ZAL", "386"))
-        self.assertEqual(fa.findtext("fa:RodzajFaktury", namespaces={"fa": fa3.NS}), "ZAL")
+        self.assertEqual(fa.findtext("fa:RodzajFaktury", namespaces=FA), "ZAL")
         self.assertEqual(pl.order.value, 12300)  # the order with its VAT; the invoice asks for a fifth of it
         self.assertEqual(invoice.totals.tax_inclusive, 2460)
         self.assertEqual(
@@ -135,7 +136,7 @@ class TestInvoiceKinds(ConnectedToKsef):
             [("[DOM-1] Dom drewniany", 1, 8000, 8000, 1840, "23"), ("Montaż", 2, 1000, 2000, 460, "23")],
         )  # fmt: skip
         self.assertEqual(pl.order.lines[0].seller_item_id, "DOM-1")
-        self.assertIsNone(fa.find("fa:FaWiersz", {"fa": fa3.NS}))  # an advance invoice describes the order instead
+        self.assertIsNone(fa.find("fa:FaWiersz", FA))  # an advance invoice describes the order instead
         self.accepted(advance)
 
     def test_the_final_invoice_settles_the_advance_naming_its_ksef_number(self):
@@ -172,7 +173,7 @@ class TestInvoiceKinds(ConnectedToKsef):
         invoice, fa = self.written(final)
         self.assertEqual([(item.number, item.ksef_number) for item in pl_invoice(invoice).advance_invoices],
                          [(advance.name, None)])  # fmt: skip
-        self.assertEqual(fa.findtext("fa:FakturaZaliczkowa/fa:NrKSeFZN", namespaces={"fa": fa3.NS}), "1")
+        self.assertEqual(fa.findtext("fa:FakturaZaliczkowa/fa:NrKSeFZN", namespaces=FA), "1")
 
     def test_a_credit_note_of_a_down_payment_corrects_the_advance_invoice(self):
         order = self.sales_order()
@@ -186,3 +187,42 @@ class TestInvoiceKinds(ConnectedToKsef):
         self.assertEqual(pl.order.value, 12300)
         self.assertEqual(invoice.totals.tax_inclusive, -2460)
         self.accepted(correction)
+
+    # -- rates: 0 % at home and for export, the buyer settling the VAT ---------------------------------------------
+    def sold(self, tax, partner=None, **values):
+        return self.init_invoice(
+            "out_invoice", partner=partner or self.customer, amounts=[1000.0], taxes=tax, post=True, **values
+        )
+
+    def test_a_domestic_zero_rated_supply_is_0_kr(self):
+        invoice, fa = self.written(self.sold(self.pl_tax("vs_kraj_0")))
+        self.assertEqual(rate_groups(invoice), {"6_1": (1000, None)})
+        self.assertEqual(fa.findtext("fa:FaWiersz/fa:P_12", namespaces=FA), "0 KR")
+        self.assertEqual(fa.findtext("fa:P_13_6_1", namespaces=FA), "1000.00")
+
+    def test_an_export_of_goods_is_0_ex(self):
+        buyer = self.env["res.partner"].create(
+            {
+                "name": "Fjord AS",
+                "is_company": True,
+                "street": "Karl Johans gate 1",
+                "city": "Oslo",
+                "zip": "0154",
+                "country_id": self.env.ref("base.no").id,
+            }
+        )
+        move = self.sold(self.pl_tax("vs_eksp_tow"), buyer)
+        invoice, fa = self.written(move)
+        self.assertEqual(rate_groups(invoice), {"6_3": (1000, None)})
+        self.assertEqual(fa.findtext("fa:FaWiersz/fa:P_12", namespaces=FA), "0 EX")
+        buyer = fa.getparent().find("fa:Podmiot2", FA)
+        self.assertEqual(buyer.findtext("fa:DaneIdentyfikacyjne/fa:BrakID", namespaces=FA), "1")  # no tax id
+        self.accepted(move)
+
+    def test_a_domestic_reverse_charge_lets_the_buyer_settle_the_vat(self):
+        move = self.sold(self.pl_tax("vs_stal"))
+        invoice, fa = self.written(move)
+        self.assertEqual(rate_groups(invoice), {"10": (1000, None)})
+        self.assertEqual(fa.findtext("fa:FaWiersz/fa:P_12", namespaces=FA), "oo")
+        self.assertEqual(fa.findtext("fa:Adnotacje/fa:P_18", namespaces=FA), "1")
+        self.accepted(move)
