@@ -5,5 +5,6 @@ from . import account_move_send
 from . import l10n_pl_ksef_connection
 from . import l10n_pl_ksef_outage
 from . import l10n_pl_ksef_credentials
+from . import product_template
 from . import res_company
 from . import template_pl

@@ -14,6 +14,7 @@ from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED
 from einvoice.errors import EInvoiceError
 from einvoice.model import CORRECTED_INVOICE, negated_invoice
 from einvoice.pl import fa3
+from einvoice.pl.checks import SPLIT_PAYMENT_THRESHOLD
 from einvoice.pl.model import (
     EXEMPTION_ACT,
     EXEMPTION_DIRECTIVE,
@@ -96,12 +97,34 @@ class AccountMove(models.Model):
     l10n_pl_ksef_outage_warning = fields.Char(
         string="KSeF outage warning", compute="_compute_l10n_pl_ksef_outage_warning"
     )
+    l10n_pl_ksef_split_payment = fields.Boolean(
+        string="Split payment (MPP)",
+        compute="_compute_l10n_pl_ksef_split_payment",
+        store=True,
+        readonly=False,
+        help="The buyer pays the VAT into the seller's VAT account (mechanizm podzielonej płatności, P_18A). The law "
+        "requires it for an invoice over 15 000 PLN with VAT selling goods or services of annex 15 to the VAT act: "
+        "it is ticked then, and may be ticked by hand.",
+    )
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
         compute="_compute_l10n_pl_ksef_number",
         store=True,
         help="The number KSeF gave the invoice: from then on it exists in law.",
     )
+
+    @api.depends("invoice_line_ids.product_id", "amount_total_signed", "move_type", "country_code")
+    def _compute_l10n_pl_ksef_split_payment(self):
+        """Art. 106e ust. 1 pkt 18a: split payment over 15 000 PLN with VAT (the company's currency) for goods or
+        services of annex 15."""
+        for move in self:
+            annex_15 = move.invoice_line_ids.product_id.filtered("l10n_pl_ksef_annex_15")
+            move.l10n_pl_ksef_split_payment = (
+                bool(annex_15)
+                and move.country_code == "PL"
+                and move.is_sale_document()
+                and abs(decimal(move.amount_total_signed)) > SPLIT_PAYMENT_THRESHOLD
+            )
 
     @api.depends("einvoice_document_ids.state", "einvoice_document_ids.platform_number")
     def _compute_l10n_pl_ksef_number(self):
@@ -291,7 +314,7 @@ class AccountMove(models.Model):
         """The neutral invoice as FA(3) tells it. A credit note is a correction (KOR) showing its differences with
         their signs, names the invoice it corrects with its KSeF number when KSeF numbered it, and gives the reason
         of the correction (PrzyczynaKorekty) when the credit note has one."""
-        extension = PlInvoice(system_info=SYSTEM_INFO)
+        extension = PlInvoice(system_info=SYSTEM_INFO, split_payment=self.l10n_pl_ksef_split_payment)
         if invoice.is_credit_note:
             original = self.reversed_entry_id
             corrected = (
@@ -310,7 +333,7 @@ class AccountMove(models.Model):
             extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))
         # "payment means not defined" is what EN 16931 says without a bank account; FA(3) just says nothing
         means = tuple(item for item in invoice.payment_means if item.code != PAYMENT_NOT_DEFINED)
-        lines = self._l10n_pl_ksef_gross_priced(invoice.lines, negate=invoice.is_credit_note)
+        lines = self._l10n_pl_ksef_lines(invoice.lines, negate=invoice.is_credit_note)
         return replace(invoice, lines=lines, payment_means=means, extensions={**invoice.extensions, "pl": extension})
 
     # -- down payments: the advance invoice (ZAL) and the final invoice settling it (ROZ) ---------------------------
@@ -371,25 +394,32 @@ class AccountMove(models.Model):
         value = sum((line.net_amount + line.tax_amount for line in lines), Decimal(0))
         return Order(value, tuple(lines))
 
-    def _l10n_pl_ksef_gross_priced(self, lines, negate):
-        """Lines whose price includes VAT in Odoo (a price-included tax) show it on the FA(3) invoice as they do on
-        the printed one: P_9B the unit price with VAT and P_11A the value with VAT (art. 106e ust. 7 and 8), beside
-        the net figures FA(3) sums up."""
+    def _l10n_pl_ksef_lines(self, lines, negate):
+        """The lines with what FA(3) tells of them beyond the neutral model: the product's GTU code (l10n_pl's) and
+        its annex 15 marker (split payment), and for a line whose price includes VAT in Odoo (a price-included tax)
+        the figures the printed invoice shows: P_9B the unit price with VAT and P_11A the value with VAT (art. 106e
+        ust. 7 and 8), beside the net figures FA(3) sums up."""
         product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         by_position = {str(position): line for position, line in enumerate(product_lines, start=1)}
         sign = -1 if negate else 1
-        priced = []
+        told = []
         for line in lines:
             source = by_position.get(line.id)
+            values = {}
             if source and source.tax_ids.filtered("price_include"):
-                gross = replace(
-                    line.extensions.get("pl") or PlLine(),
+                values.update(
                     gross_price=decimal(source.price_unit, 8).normalize(),
                     gross_amount=sign * decimal(source.price_total),
                 )
-                line = replace(line, extensions={**line.extensions, "pl": gross})
-            priced.append(line)
-        return tuple(priced)
+            if source and source.product_id.l10n_pl_vat_gtu:
+                values["gtu"] = source.product_id.l10n_pl_vat_gtu
+            if source and source.product_id.l10n_pl_ksef_annex_15:
+                values["annex_15"] = True
+            if values:
+                extension = replace(line.extensions.get("pl") or PlLine(), **values)
+                line = replace(line, extensions={**line.extensions, "pl": extension})
+            told.append(line)
+        return tuple(told)
 
     def _l10n_pl_ksef_exemption_basis(self, invoice):
         """P_19A/B/C: the legal basis of an exempt supply, the exemption reason of its tax. A basis citing

@@ -226,3 +226,22 @@ class TestInvoiceKinds(ConnectedToKsef):
         self.assertEqual(fa.findtext("fa:FaWiersz/fa:P_12", namespaces=FA), "oo")
         self.assertEqual(fa.findtext("fa:Adnotacje/fa:P_18", namespaces=FA), "1")
         self.accepted(move)
+
+    # -- split payment ------------------------------------------------------------------------------------------------
+    def test_goods_of_annex_15_over_15000_pln_are_paid_by_split_payment(self):
+        phones = self.env["product.product"].create(
+            {"name": "Smartfon", "l10n_pl_ksef_annex_15": True, "l10n_pl_vat_gtu": "GTU_06", "lst_price": 2000.0}
+        )
+        small = self.init_invoice("out_invoice", partner=self.customer, products=phones, taxes=self.pl_tax(), post=True)
+        self.assertFalse(small.l10n_pl_ksef_split_payment)  # 2 460 PLN: the buyer may pay as he likes
+        move = self.init_invoice("out_invoice", partner=self.customer, products=phones, taxes=self.pl_tax())
+        move.invoice_line_ids.quantity = 10
+        self.assertTrue(move.l10n_pl_ksef_split_payment)  # 24 600 PLN of annex 15 goods: the law requires it
+        move.action_post()
+        invoice, fa = self.written(move)
+        self.assertTrue(pl_invoice(invoice).split_payment)
+        self.assertEqual(fa.findtext("fa:Adnotacje/fa:P_18A", namespaces=FA), "1")
+        row = fa.find("fa:FaWiersz", FA)
+        self.assertEqual(row.findtext("fa:P_12_Zal_15", namespaces=FA), "1")
+        self.assertEqual(row.findtext("fa:GTU", namespaces=FA), "GTU_06")
+        self.accepted(move)
