@@ -22,16 +22,20 @@ from einvoice.pl.model import (
     KOR,
     KOR_ROZ,
     KOR_ZAL,
+    ROLE_RECIPIENT,
     ROZ,
     TAXED_GROUPS,
     ZAL,
+    AdditionalInfo,
     AdvanceInvoice,
+    BankAccount,
     CorrectedInvoice,
     Correction,
     Order,
     OrderLine,
     PlInvoice,
     PlLine,
+    ThirdParty,
     bare_nip,
     buyer_abroad,
     category_code,
@@ -46,6 +50,7 @@ from .account_einvoice_document import REFERENCE_SEPARATOR
 _logger = logging.getLogger(__name__)
 
 SYSTEM_INFO = "Odoo"  # SystemInfo: the program that made the invoice
+PAYMENT_REFERENCE_KEY = "Tytuł płatności"  # DodatkowyOpis/Klucz of the payment reference, in the document's language
 PREPAYMENT_INVOICE = "386"  # UNTDID 1001: what FA(3) reads an advance invoice (ZAL) as
 OFFLINE_MODES = [
     ("offline24", "Offline24 (by choice)"),
@@ -314,7 +319,13 @@ class AccountMove(models.Model):
         """The neutral invoice as FA(3) tells it. A credit note is a correction (KOR) showing its differences with
         their signs, names the invoice it corrects with its KSeF number when KSeF numbered it, and gives the reason
         of the correction (PrzyczynaKorekty) when the credit note has one."""
-        extension = PlInvoice(system_info=SYSTEM_INFO, split_payment=self.l10n_pl_ksef_split_payment)
+        extension = PlInvoice(
+            system_info=SYSTEM_INFO,
+            split_payment=self.l10n_pl_ksef_split_payment,
+            bank_details=self._l10n_pl_ksef_bank_details(),
+            third_parties=self._l10n_pl_ksef_recipient(),
+            additional_info=self._l10n_pl_ksef_payment_reference(),
+        )
         if invoice.is_credit_note:
             original = self.reversed_entry_id
             corrected = (
@@ -420,6 +431,31 @@ class AccountMove(models.Model):
                 line = replace(line, extensions={**line.extensions, "pl": extension})
             told.append(line)
         return tuple(told)
+
+    def _l10n_pl_ksef_bank_details(self):
+        """NazwaBanku of the account the invoice is paid to (its number and SWIFT are the payment means')."""
+        bank = self.partner_bank_id
+        if not bank.bank_id.name:
+            return ()
+        return (
+            BankAccount((bank.sanitized_acc_number or bank.acc_number).replace(" ", ""), bank_name=bank.bank_id.name),
+        )
+
+    def _l10n_pl_ksef_payment_reference(self):
+        """FA(3) has no place for the payment reference: one that is not the invoice number (P_2, what a transfer
+        names by default) is told as an additional description."""
+        reference = self.payment_reference
+        if not reference or reference == self.name:
+            return ()
+        return (AdditionalInfo(PAYMENT_REFERENCE_KEY, reference),)
+
+    def _l10n_pl_ksef_recipient(self):
+        """Podmiot3: the recipient (Odbiorca, role 2) when the goods go to another legal entity than the buyer."""
+        shipping = self.partner_shipping_id
+        if not shipping or shipping.commercial_partner_id == self.commercial_partner_id:
+            return ()
+        party = self._einvoice_party(shipping.commercial_partner_id)
+        return (ThirdParty(replace(party, address=self._einvoice_address(shipping)), ROLE_RECIPIENT),)
 
     def _l10n_pl_ksef_exemption_basis(self, invoice):
         """P_19A/B/C: the legal basis of an exempt supply, the exemption reason of its tax. A basis citing

@@ -45,10 +45,11 @@ class TestInvoiceKinds(ConnectedToKsef):
             ours, theirs = getattr(written, party), getattr(read, party)
             self.assertEqual((theirs.name, theirs.vat_id, theirs.address), (ours.name, ours.vat_id, ours.address))
         self.assertEqual(
-            (read.number, read.issue_date, read.due_date, read.currency, read.type_code, read.payment_means),
-            (written.number, written.issue_date, written.due_date, written.currency, written.type_code,
-             written.payment_means),
-        )  # fmt: skip
+            (read.number, read.issue_date, read.due_date, read.currency, read.type_code),
+            (written.number, written.issue_date, written.due_date, written.currency, written.type_code),
+        )
+        # FA(3) has no payment reference: the invoice number stands for it, another one is an additional description
+        self.assertEqual(read.payment_means, tuple(replace(means, payment_id=None) for means in written.payment_means))
         self.assertEqual(self.lines(read), self.lines(written))
         return written, etree.fromstring(xml).find("fa:Fa", FA)
 
@@ -244,4 +245,59 @@ class TestInvoiceKinds(ConnectedToKsef):
         row = fa.find("fa:FaWiersz", FA)
         self.assertEqual(row.findtext("fa:P_12_Zal_15", namespaces=FA), "1")
         self.assertEqual(row.findtext("fa:GTU", namespaces=FA), "GTU_06")
+        self.accepted(move)
+
+    def test_a_payment_reference_other_than_the_number_is_an_additional_description(self):
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[100.0], taxes=self.pl_tax())
+        move.payment_reference = "RF18 5390 0754 7034"
+        move.action_post()
+        _invoice, fa = self.written(move)
+        description = fa.find("fa:DodatkowyOpis", FA)
+        self.assertEqual(
+            [description.findtext(f"fa:{tag}", namespaces=FA) for tag in ("Klucz", "Wartosc")],
+            ["Tytuł płatności", "RF18 5390 0754 7034"],
+        )
+
+    # -- payment, recipient ----------------------------------------------------------------------------------------
+    def test_the_bank_account_payment_term_and_another_recipient_are_on_the_invoice(self):
+        bank = self.env["res.bank"].create({"name": "PKO Bank Polski S.A.", "bic": "BPKOPLPW"})
+        account = self.env["res.partner.bank"].create(
+            {"acc_number": "PL61 1090 1014 0000 0712 1981 2874", "partner_id": self.env.company.partner_id.id,
+             "bank_id": bank.id, "allow_out_payment": True}
+        )  # fmt: skip
+        site = self.env["res.partner"].create(
+            {
+                "name": "Gamma Inwestycje sp. z o.o.",
+                "is_company": True,
+                "vat": "PL5213017228",
+                "street": "ul. Budowlana 7",
+                "city": "Poznań",
+                "zip": "60-001",
+                "country_id": self.env.ref("base.pl").id,
+            }
+        )
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[1000.0], taxes=self.pl_tax())
+        move.write(
+            {
+                "partner_bank_id": account.id,
+                "invoice_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+                "partner_shipping_id": site.id,
+            }
+        )
+        move.action_post()
+        invoice, fa = self.written(move)
+        payment = fa.find("fa:Platnosc", FA)
+        self.assertEqual(payment.findtext("fa:TerminPlatnosci/fa:Termin", namespaces=FA), str(move.invoice_date_due))
+        self.assertEqual(payment.findtext("fa:FormaPlatnosci", namespaces=FA), "6")  # przelew
+        self.assertEqual(
+            [
+                payment.findtext(f"fa:RachunekBankowy/fa:{tag}", namespaces=FA)
+                for tag in ("NrRB", "SWIFT", "NazwaBanku")
+            ],
+            ["PL61109010140000071219812874", "BPKOPLPW", "PKO Bank Polski S.A."],
+        )
+        recipient = fa.getparent().find("fa:Podmiot3", FA)
+        self.assertEqual(recipient.findtext("fa:DaneIdentyfikacyjne/fa:NIP", namespaces=FA), "5213017228")
+        self.assertEqual(recipient.findtext("fa:Rola", namespaces=FA), "2")  # Odbiorca
+        self.assertEqual(pl_invoice(invoice).third_parties[0].party.name, "Gamma Inwestycje sp. z o.o.")
         self.accepted(move)
