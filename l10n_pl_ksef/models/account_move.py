@@ -12,7 +12,7 @@ from odoo.addons.account_einvoice.models.account_einvoice_document import AT_THE
 from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED, decimal
 
 from einvoice.errors import EInvoiceError
-from einvoice.model import CORRECTED_INVOICE, negated_invoice
+from einvoice.model import CORRECTED_INVOICE, money, negated_invoice
 from einvoice.pl import fa3
 from einvoice.pl.checks import SPLIT_PAYMENT_THRESHOLD
 from einvoice.pl.model import (
@@ -40,6 +40,7 @@ from einvoice.pl.model import (
     buyer_abroad,
     category_code,
     nip_is_valid,
+    rate_groups,
 )
 from einvoice.pl.offline import OFFLINE24, send_deadline
 from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
@@ -341,7 +342,15 @@ class AccountMove(models.Model):
             invoice = replace(invoice, type_code=PREPAYMENT_INVOICE)
         extension = replace(extension, exemption_basis=self._l10n_pl_ksef_exemption_basis(invoice))
         if self.currency_id != self.company_id.currency_id:
-            extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))
+            in_pln = self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note)
+            if extension.exchange_rate is not None:  # an advance's KursWalutyZ yields the VAT in PLN it agrees with
+                taxes = {group: tax for group, (_net, tax) in rate_groups(invoice).items()}
+                in_pln = tuple(
+                    (group, amount)
+                    for group, amount in in_pln
+                    if amount != money(taxes.get(group, 0) * extension.exchange_rate)
+                )
+            extension = replace(extension, vat_in_pln=in_pln)
         # "payment means not defined" is what EN 16931 says without a bank account; FA(3) just says nothing
         means = tuple(item for item in invoice.payment_means if item.code != PAYMENT_NOT_DEFINED)
         lines = self._l10n_pl_ksef_lines(invoice.lines, negate=invoice.is_credit_note)

@@ -91,7 +91,7 @@ class TestInvoiceKinds(ConnectedToKsef):
         return credit_note
 
     # -- down payments: advance (ZAL), settlement (ROZ) and their corrections ----------------------------------------
-    def sales_order(self):
+    def sales_order(self, **values):
         if "sale.order" not in self.env:
             self.skipTest("the Sales app is not installed")
         self.env.user.sudo().group_ids += self.env.ref("sales_team.group_sale_salesman")
@@ -109,6 +109,7 @@ class TestInvoiceKinds(ConnectedToKsef):
                     Command.create({"product_id": house.id, "product_uom_qty": 1, "price_unit": 8000.0}),
                     Command.create({"product_id": assembly.id, "product_uom_qty": 2, "price_unit": 1000.0}),
                 ],
+                **values,
             }
         )
         order.action_confirm()
@@ -138,6 +139,17 @@ class TestInvoiceKinds(ConnectedToKsef):
         )  # fmt: skip
         self.assertEqual(pl.order.lines[0].seller_item_id, "DOM-1")
         self.assertIsNone(fa.find("fa:FaWiersz", FA))  # an advance invoice describes the order instead
+        self.accepted(advance)
+
+    def test_a_down_payment_in_euro_gives_the_exchange_rate_of_the_advance(self):
+        euro = self.setup_other_currency("EUR", rates=[("2000-01-01", 0.25)])  # 4 PLN per euro
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": euro.id})
+        advance = self.invoiced(self.sales_order(pricelist_id=pricelist.id), "percentage", amount=20)
+        invoice, fa = self.written(advance)
+        pl = pl_invoice(invoice)
+        self.assertEqual((pl.kind, invoice.currency, pl.exchange_rate), ("ZAL", "EUR", 4))
+        self.assertEqual(fa.findtext("fa:KursWalutyZ", namespaces=FA), "4")
+        self.assertEqual(fa.findtext("fa:P_14_1W", namespaces=FA), "1840.00")  # 460 EUR of VAT in PLN
         self.accepted(advance)
 
     def test_the_final_invoice_settles_the_advance_naming_its_ksef_number(self):
