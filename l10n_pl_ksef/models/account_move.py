@@ -12,7 +12,7 @@ from odoo.addons.account_einvoice.models.account_einvoice_document import AT_THE
 from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED, decimal
 
 from einvoice.errors import EInvoiceError
-from einvoice.model import CORRECTED_INVOICE, money, negated_invoice
+from einvoice.model import CORRECTED_INVOICE, Party, money, negated_invoice
 from einvoice.pl import fa3
 from einvoice.pl.checks import SPLIT_PAYMENT_THRESHOLD
 from einvoice.pl.model import (
@@ -25,6 +25,7 @@ from einvoice.pl.model import (
     ROLE_RECIPIENT,
     ROZ,
     TAXED_GROUPS,
+    UPR,
     ZAL,
     AdditionalInfo,
     AdvanceInvoice,
@@ -111,6 +112,12 @@ class AccountMove(models.Model):
         help="The buyer pays the VAT into the seller's VAT account (mechanizm podzielonej płatności, P_18A). The law "
         "requires it for an invoice over 15 000 PLN with VAT selling goods or services of annex 15 to the VAT act: "
         "it is ticked then, and may be ticked by hand.",
+    )
+    l10n_pl_ksef_simplified = fields.Boolean(
+        string="Simplified invoice (UPR)",
+        copy=False,
+        help="An invoice of up to 450 PLN (100 EUR) with VAT may name the buyer by its NIP alone (art. 106e ust. 5 "
+        "pkt 3): KSeF receives it as a simplified invoice (UPR), without the buyer's name and address.",
     )
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
@@ -337,6 +344,9 @@ class AccountMove(models.Model):
             invoice = replace(negated_invoice(invoice), type_code=CORRECTED_INVOICE)
             correction = Correction(invoices=corrected, reason=self.einvoice_correction_reason or None)
             extension = replace(extension, kind=KOR, correction=correction)
+        if self.l10n_pl_ksef_simplified and self.move_type == "out_invoice":
+            extension = replace(extension, kind=UPR)
+            invoice = replace(invoice, buyer=Party(vat_id=invoice.buyer.vat_id))
         extension = self._l10n_pl_ksef_advances(extension, invoice)
         if extension.kind == ZAL:
             invoice = replace(invoice, type_code=PREPAYMENT_INVOICE)

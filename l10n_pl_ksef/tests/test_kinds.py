@@ -240,6 +240,27 @@ class TestInvoiceKinds(ConnectedToKsef):
         self.assertEqual(fa.findtext("fa:Adnotacje/fa:P_18", namespaces=FA), "1")
         self.accepted(move)
 
+    # -- simplified invoice -------------------------------------------------------------------------------------------
+    def test_a_simplified_invoice_names_the_buyer_by_its_nip_alone(self):
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[300.0], taxes=self.pl_tax())
+        move.l10n_pl_ksef_simplified = True
+        move.action_post()
+        invoice, fa = self.written(move)
+        self.assertEqual(pl_invoice(invoice).kind, "UPR")
+        buyer = fa.getparent().find("fa:Podmiot2", FA)
+        self.assertEqual(buyer.findtext("fa:DaneIdentyfikacyjne/fa:NIP", namespaces=FA), "7740001454")
+        self.assertIsNone(buyer.find("fa:DaneIdentyfikacyjne/fa:Nazwa", FA))
+        self.assertIsNone(buyer.find("fa:Adres", FA))
+        self.accepted(move)
+
+    def test_a_simplified_invoice_over_450_pln_is_refused_before_sending(self):
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[1000.0], taxes=self.pl_tax())
+        move.l10n_pl_ksef_simplified = True
+        move.action_post()
+        with self.assertRaisesRegex(UserError, "A simplified invoice may not exceed 450"):
+            move.action_einvoice_send()
+        self.assertFalse(self.sent_invoices())
+
     # -- split payment ------------------------------------------------------------------------------------------------
     def test_goods_of_annex_15_over_15000_pln_are_paid_by_split_payment(self):
         phones = self.env["product.product"].create(
