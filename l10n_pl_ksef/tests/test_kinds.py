@@ -4,9 +4,11 @@ from datetime import datetime, timezone
 
 from lxml import etree
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.account_einvoice.tests.common import invoice_sales_order
 
 from einvoice.pl import fa3
 from einvoice.pl.model import ADVANCE_KINDS, buyer_abroad, pl_invoice, rate_code, rate_groups
@@ -115,17 +117,9 @@ class TestInvoiceKinds(ConnectedToKsef):
         order.action_confirm()
         return order
 
-    def invoiced(self, order, method, **values):
-        wizard = self.env["sale.advance.payment.inv"].with_context(active_ids=order.ids, active_model="sale.order")
-        wizard.create({"advance_payment_method": method, "sale_order_ids": order.ids, **values}).create_invoices()
-        move = order.invoice_ids.filtered(lambda move: move.state == "draft")
-        move.invoice_date = fields.Date.today()
-        move.action_post()
-        return move
-
     def test_a_down_payment_is_an_advance_invoice_describing_its_order(self):
         order = self.sales_order()
-        advance = self.invoiced(order, "percentage", amount=20)
+        advance = invoice_sales_order(order, "percentage", amount=20)
         invoice, fa = self.written(advance)
         pl = pl_invoice(invoice)
         self.assertEqual((pl.kind, invoice.type_code), ("ZAL", "386"))
@@ -144,7 +138,7 @@ class TestInvoiceKinds(ConnectedToKsef):
     def test_a_down_payment_in_euro_gives_the_exchange_rate_of_the_advance(self):
         euro = self.setup_other_currency("EUR", rates=[("2000-01-01", 0.25)])  # 4 PLN per euro
         pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": euro.id})
-        advance = self.invoiced(self.sales_order(pricelist_id=pricelist.id), "percentage", amount=20)
+        advance = invoice_sales_order(self.sales_order(pricelist_id=pricelist.id), "percentage", amount=20)
         invoice, fa = self.written(advance)
         pl = pl_invoice(invoice)
         self.assertEqual((pl.kind, invoice.currency, pl.exchange_rate), ("ZAL", "EUR", 4))
@@ -154,9 +148,9 @@ class TestInvoiceKinds(ConnectedToKsef):
 
     def test_the_final_invoice_settles_the_advance_naming_its_ksef_number(self):
         order = self.sales_order()
-        advance = self.invoiced(order, "percentage", amount=20)
+        advance = invoice_sales_order(order, "percentage", amount=20)
         advance.action_einvoice_send()
-        final = self.invoiced(order, "delivered")
+        final = invoice_sales_order(order, "delivered")
         with self.assertRaisesRegex(UserError, "no KSeF number yet"):
             final.action_einvoice_send()  # it must name the advance invoice's KSeF number, not known yet
         self.processed()
@@ -181,8 +175,8 @@ class TestInvoiceKinds(ConnectedToKsef):
 
     def test_an_advance_invoice_issued_outside_ksef_is_named_by_its_number(self):
         order = self.sales_order()
-        advance = self.invoiced(order, "fixed", fixed_amount=1230.0)
-        final = self.invoiced(order, "delivered")
+        advance = invoice_sales_order(order, "fixed", fixed_amount=1230.0)
+        final = invoice_sales_order(order, "delivered")
         invoice, fa = self.written(final)
         self.assertEqual([(item.number, item.ksef_number) for item in pl_invoice(invoice).advance_invoices],
                          [(advance.name, None)])  # fmt: skip
@@ -190,7 +184,7 @@ class TestInvoiceKinds(ConnectedToKsef):
 
     def test_a_credit_note_of_a_down_payment_corrects_the_advance_invoice(self):
         order = self.sales_order()
-        advance = self.accepted(self.invoiced(order, "percentage", amount=20))
+        advance = self.accepted(invoice_sales_order(order, "percentage", amount=20))
         correction = self.credit_note(advance, "zwrot zaliczki")
         invoice, _fa = self.written(correction)
         pl = pl_invoice(invoice)
