@@ -22,6 +22,7 @@ from einvoice.pl.model import (
     KOR,
     KOR_ROZ,
     KOR_ZAL,
+    MARGIN,
     ROLE_RECIPIENT,
     ROZ,
     TAXED_GROUPS,
@@ -226,6 +227,9 @@ class AccountMove(models.Model):
                     invoices=", ".join(waiting.mapped("display_name")),
                 )
             ]
+        schemes = self._l10n_pl_ksef_margin_schemes()
+        if len(schemes) > 1:
+            return [self.env._("An FA(3) invoice follows one margin scheme: invoice the sales of each scheme apart.")]
         try:
             self._l10n_pl_ksef_xml(invoice)
         except fa3.Fa3Error as refusal:
@@ -333,6 +337,7 @@ class AccountMove(models.Model):
             bank_details=self._l10n_pl_ksef_bank_details(),
             third_parties=self._l10n_pl_ksef_recipient(),
             additional_info=self._l10n_pl_ksef_payment_reference(),
+            margin_scheme=next(iter(self._l10n_pl_ksef_margin_schemes()), None),
         )
         if invoice.is_credit_note:
             original = self.reversed_entry_id
@@ -445,6 +450,8 @@ class AccountMove(models.Model):
                 values["gtu"] = source.product_id.l10n_pl_vat_gtu
             if source and source.product_id.l10n_pl_ksef_annex_15:
                 values["annex_15"] = True
+            if source and source.tax_ids.l10n_pl_ksef_margin_scheme:  # its value includes the VAT, no P_12
+                values["rate_code"] = MARGIN
             if values:
                 extension = replace(line.extensions.get("pl") or PlLine(), **values)
                 line = replace(line, extensions={**line.extensions, "pl": extension})
@@ -459,6 +466,10 @@ class AccountMove(models.Model):
         return (
             BankAccount((bank.sanitized_acc_number or bank.acc_number).replace(" ", ""), bank_name=bank.bank_id.name),
         )
+
+    def _l10n_pl_ksef_margin_schemes(self):
+        """The margin schemes (PMarzy) of the invoice's taxes, sorted."""
+        return sorted(set(filter(None, self.invoice_line_ids.tax_ids.mapped("l10n_pl_ksef_margin_scheme"))))
 
     def _l10n_pl_ksef_payment_reference(self):
         """FA(3) has no place for the payment reference: one that is not the invoice number (P_2, what a transfer

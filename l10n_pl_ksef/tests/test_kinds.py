@@ -234,6 +234,39 @@ class TestInvoiceKinds(ConnectedToKsef):
         self.assertEqual(fa.findtext("fa:Adnotacje/fa:P_18", namespaces=FA), "1")
         self.accepted(move)
 
+    def test_second_hand_goods_sold_under_the_margin_scheme_show_their_price_with_vat(self):
+        margin = self.pl_tax("vs_kraj_zw").copy(
+            {
+                "name": "Marża - towary używane",
+                "einvoice_vat_category": "E",
+                "l10n_pl_ksef_margin_scheme": "P_PMarzy_3_1",
+            }
+        )
+        move = self.init_invoice("out_invoice", partner=self.customer, amounts=[8000.0], taxes=margin)
+        move.write(
+            {
+                "invoice_line_ids": [
+                    Command.create({"name": "Towar 2", "price_unit": 200.0, "tax_ids": self.pl_tax().ids})
+                ]
+            }
+        )
+        move.action_post()
+        invoice, fa = self.written(move)
+        self.assertEqual(rate_groups(invoice), {"1": (200, 46), "11": (8000, None)})
+        self.assertEqual(pl_invoice(invoice).margin_scheme, "P_PMarzy_3_1")
+        self.assertEqual(fa.findtext("fa:Adnotacje/fa:PMarzy/fa:P_PMarzy_3_1", namespaces=FA), "1")
+        self.assertIsNone(fa.find("fa:FaWiersz", FA).find("fa:P_12", FA))  # a margin line has no rate
+        self.accepted(move)
+
+        travel = margin.copy(
+            {"name": "Marża - biuro podróży", "einvoice_vat_category": "E", "l10n_pl_ksef_margin_scheme": "P_PMarzy_2"}
+        )
+        both = self.init_invoice("out_invoice", partner=self.customer, amounts=[100.0, 200.0], taxes=margin)
+        both.invoice_line_ids[1].tax_ids = travel
+        both.action_post()
+        with self.assertRaisesRegex(UserError, "one margin scheme"):
+            both.action_einvoice_send()
+
     # -- simplified invoice -------------------------------------------------------------------------------------------
     def test_a_simplified_invoice_names_the_buyer_by_its_nip_alone(self):
         move = self.init_invoice("out_invoice", partner=self.customer, amounts=[300.0], taxes=self.pl_tax())
