@@ -330,7 +330,10 @@ class AccountMove(models.Model):
     def _l10n_pl_ksef_invoice(self, invoice):
         """The neutral invoice as FA(3) tells it. A credit note is a correction (KOR) showing its differences with
         their signs, names the invoice it corrects with its KSeF number when KSeF numbered it, and gives the reason
-        of the correction (PrzyczynaKorekty) when the credit note has one."""
+        of the correction (PrzyczynaKorekty) when the credit note has one. A down payment and the final invoice are
+        advance and settlement invoices (ZAL, ROZ, and their corrections KOR_ZAL, KOR_ROZ); an invoice marked
+        simplified is UPR. What the neutral model has no place for (split payment, margin scheme, the bank's name,
+        a recipient, a payment reference) is carried in the Polish extension."""
         extension = PlInvoice(
             system_info=SYSTEM_INFO,
             split_payment=self.l10n_pl_ksef_split_payment,
