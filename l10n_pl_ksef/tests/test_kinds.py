@@ -306,6 +306,8 @@ class TestInvoiceKinds(ConnectedToKsef):
         self.assertEqual(row.findtext("fa:P_12_Zal_15", namespaces=FA), "1")
         self.assertEqual(row.findtext("fa:GTU", namespaces=FA), "GTU_06")
         self.accepted(move)
+        printed = self.env["ir.actions.report"]._render_qweb_html("account.account_invoices", (small | move).ids)[0]
+        self.assertEqual(printed.decode().count("mechanizm podzielonej płatności"), 1)  # the words the law asks for
 
     def test_a_payment_reference_other_than_the_number_is_an_additional_description(self):
         move = self.init_invoice("out_invoice", partner=self.customer, amounts=[100.0], taxes=self.pl_tax())
