@@ -13,6 +13,7 @@
         "security/l10n_pl_ksef_security.xml",
         "data/ir_cron.xml",
         "views/account_move_views.xml",
+        "views/product_views.xml",
         "views/report_invoice.xml",
         "views/l10n_pl_ksef_connection_views.xml",
         "views/account_einvoice_inbox_views.xml",

@@ -34,7 +34,7 @@ OURS = ["account_einvoice", "l10n_ro_efactura", "l10n_pl_ksef"]
 NATIVE = ["l10n_ro_edi", "l10n_pl_edi"]
 # Odoo apps an add-on works with when they are there, installed beside it in scenario 2 so that its tests cover them
 # (Sales: the down-payment invoices of a sales order and the final invoice deducting them)
-ALONGSIDE = {"l10n_ro_efactura": ["sale"]}
+ALONGSIDE = {"l10n_ro_efactura": ["sale"], "l10n_pl_ksef": ["sale"]}
 RESULT_LINE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 PROBLEM_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 # "2026-11-22 12:05:57,613 11852 INFO db odoo.addons.x.tests.test_y: Starting TestZ.test_w ..."

@@ -1,5 +1,6 @@
 from lxml import etree
 
+from odoo import fields
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.view_validation import get_expression_field_names
 
@@ -83,3 +84,14 @@ class OdooModuleGivesWay:
         self.assertEqual(running_and_shown(), (len(crons), list(self.odoo_screens)))
         self.set_aside(self.env)
         self.assertEqual(running_and_shown(), (0, []))
+
+
+def invoice_sales_order(order, method, **values):
+    """The invoice Odoo's "Create invoice" wizard makes of the sales order ``order`` (``method``: ``delivered``, or a
+    down payment by ``percentage`` or ``fixed`` amount), dated today and posted."""
+    wizard = order.env["sale.advance.payment.inv"].with_context(active_ids=order.ids, active_model="sale.order")
+    wizard.create({"advance_payment_method": method, "sale_order_ids": order.ids, **values}).create_invoices()
+    move = order.invoice_ids.filtered(lambda move: move.state == "draft")
+    move.invoice_date = fields.Date.today()
+    move.action_post()
+    return move

@@ -2,8 +2,10 @@ from . import account_einvoice_document
 from . import account_einvoice_inbox
 from . import account_move
 from . import account_move_send
+from . import account_tax
 from . import l10n_pl_ksef_connection
 from . import l10n_pl_ksef_outage
 from . import l10n_pl_ksef_credentials
+from . import product_template
 from . import res_company
 from . import template_pl

@@ -12,21 +12,37 @@ from odoo.addons.account_einvoice.models.account_einvoice_document import AT_THE
 from odoo.addons.account_einvoice.models.account_move import PAYMENT_NOT_DEFINED, decimal
 
 from einvoice.errors import EInvoiceError
-from einvoice.model import CORRECTED_INVOICE, negated_invoice
+from einvoice.model import CORRECTED_INVOICE, Party, money, negated_invoice
 from einvoice.pl import fa3
+from einvoice.pl.checks import SPLIT_PAYMENT_THRESHOLD
 from einvoice.pl.model import (
     EXEMPTION_ACT,
     EXEMPTION_DIRECTIVE,
     GROUP_OF_CODE,
     KOR,
+    KOR_ROZ,
+    KOR_ZAL,
+    MARGIN,
+    ROLE_RECIPIENT,
+    ROZ,
     TAXED_GROUPS,
+    UPR,
+    ZAL,
+    AdditionalInfo,
+    AdvanceInvoice,
+    BankAccount,
     CorrectedInvoice,
     Correction,
+    Order,
+    OrderLine,
     PlInvoice,
     PlLine,
+    ThirdParty,
     bare_nip,
+    buyer_abroad,
     category_code,
     nip_is_valid,
+    rate_groups,
 )
 from einvoice.pl.offline import OFFLINE24, send_deadline
 from einvoice.pl.qr import CERTIFICATE_LABEL, certificate_link, invoice_link, invoice_link_label
@@ -37,6 +53,8 @@ from .account_einvoice_document import REFERENCE_SEPARATOR
 _logger = logging.getLogger(__name__)
 
 SYSTEM_INFO = "Odoo"  # SystemInfo: the program that made the invoice
+PAYMENT_REFERENCE_KEY = "Tytuł płatności"  # DodatkowyOpis/Klucz of the payment reference, in the document's language
+PREPAYMENT_INVOICE = "386"  # UNTDID 1001: what FA(3) reads an advance invoice (ZAL) as
 OFFLINE_MODES = [
     ("offline24", "Offline24 (by choice)"),
     ("offline", "Offline (KSeF unavailable)"),
@@ -87,12 +105,40 @@ class AccountMove(models.Model):
     l10n_pl_ksef_outage_warning = fields.Char(
         string="KSeF outage warning", compute="_compute_l10n_pl_ksef_outage_warning"
     )
+    l10n_pl_ksef_split_payment = fields.Boolean(
+        string="Split payment (MPP)",
+        compute="_compute_l10n_pl_ksef_split_payment",
+        store=True,
+        readonly=False,
+        help="The buyer pays the VAT into the seller's VAT account (mechanizm podzielonej płatności, P_18A). The law "
+        "requires it for an invoice over 15 000 PLN with VAT selling goods or services of annex 15 to the VAT act: "
+        "it is ticked then, and may be ticked by hand.",
+    )
+    l10n_pl_ksef_simplified = fields.Boolean(
+        string="Simplified invoice (UPR)",
+        copy=False,
+        help="An invoice of up to 450 PLN (100 EUR) with VAT may name the buyer by its NIP alone (art. 106e ust. 5 "
+        "pkt 3): KSeF receives it as a simplified invoice (UPR), without the buyer's name and address.",
+    )
     l10n_pl_ksef_number = fields.Char(
         string="KSeF number",
         compute="_compute_l10n_pl_ksef_number",
         store=True,
         help="The number KSeF gave the invoice: from then on it exists in law.",
     )
+
+    @api.depends("invoice_line_ids.product_id", "amount_total_signed", "move_type", "country_code")
+    def _compute_l10n_pl_ksef_split_payment(self):
+        """Art. 106e ust. 1 pkt 18a: split payment over 15 000 PLN with VAT (the company's currency) for goods or
+        services of annex 15."""
+        for move in self:
+            annex_15 = move.invoice_line_ids.product_id.filtered("l10n_pl_ksef_annex_15")
+            move.l10n_pl_ksef_split_payment = (
+                bool(annex_15)
+                and move.country_code == "PL"
+                and move.is_sale_document()
+                and abs(decimal(move.amount_total_signed)) > SPLIT_PAYMENT_THRESHOLD
+            )
 
     @api.depends("einvoice_document_ids.state", "einvoice_document_ids.platform_number")
     def _compute_l10n_pl_ksef_number(self):
@@ -168,6 +214,22 @@ class AccountMove(models.Model):
                     invoice=original.display_name,
                 )
             ]
+        waiting = (
+            (original or self)
+            ._l10n_pl_ksef_advance_invoices()
+            .filtered(lambda advance: advance.einvoice_state in AT_THE_PLATFORM and not advance._l10n_pl_ksef_number())
+        )
+        if waiting:
+            # the final invoice must name the KSeF numbers of the advance invoices it settles
+            return [
+                self.env._(
+                    "%(invoices)s has no KSeF number yet: send the invoice settling it once KSeF has numbered it.",
+                    invoices=", ".join(waiting.mapped("display_name")),
+                )
+            ]
+        schemes = self._l10n_pl_ksef_margin_schemes()
+        if len(schemes) > 1:
+            return [self.env._("An FA(3) invoice follows one margin scheme: invoice the sales of each scheme apart.")]
         try:
             self._l10n_pl_ksef_xml(invoice)
         except fa3.Fa3Error as refusal:
@@ -268,8 +330,18 @@ class AccountMove(models.Model):
     def _l10n_pl_ksef_invoice(self, invoice):
         """The neutral invoice as FA(3) tells it. A credit note is a correction (KOR) showing its differences with
         their signs, names the invoice it corrects with its KSeF number when KSeF numbered it, and gives the reason
-        of the correction (PrzyczynaKorekty) when the credit note has one."""
-        extension = PlInvoice(system_info=SYSTEM_INFO)
+        of the correction (PrzyczynaKorekty) when the credit note has one. A down payment and the final invoice are
+        advance and settlement invoices (ZAL, ROZ, and their corrections KOR_ZAL, KOR_ROZ); an invoice marked
+        simplified is UPR. What the neutral model has no place for (split payment, margin scheme, the bank's name,
+        a recipient, a payment reference) is carried in the Polish extension."""
+        extension = PlInvoice(
+            system_info=SYSTEM_INFO,
+            split_payment=self.l10n_pl_ksef_split_payment,
+            bank_details=self._l10n_pl_ksef_bank_details(),
+            third_parties=self._l10n_pl_ksef_recipient(),
+            additional_info=self._l10n_pl_ksef_payment_reference(),
+            margin_scheme=next(iter(self._l10n_pl_ksef_margin_schemes()), None),
+        )
         if invoice.is_credit_note:
             original = self.reversed_entry_id
             corrected = (
@@ -280,33 +352,143 @@ class AccountMove(models.Model):
             invoice = replace(negated_invoice(invoice), type_code=CORRECTED_INVOICE)
             correction = Correction(invoices=corrected, reason=self.einvoice_correction_reason or None)
             extension = replace(extension, kind=KOR, correction=correction)
+        if self.l10n_pl_ksef_simplified and self.move_type == "out_invoice":
+            extension = replace(extension, kind=UPR)
+            invoice = replace(invoice, buyer=Party(vat_id=invoice.buyer.vat_id))
+        extension = self._l10n_pl_ksef_advances(extension, invoice)
+        if extension.kind == ZAL:
+            invoice = replace(invoice, type_code=PREPAYMENT_INVOICE)
         extension = replace(extension, exemption_basis=self._l10n_pl_ksef_exemption_basis(invoice))
         if self.currency_id != self.company_id.currency_id:
-            extension = replace(extension, vat_in_pln=self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note))
+            in_pln = self._l10n_pl_ksef_vat_in_pln(negate=invoice.is_credit_note)
+            if extension.exchange_rate is not None:  # an advance's KursWalutyZ yields the VAT in PLN it agrees with
+                taxes = {group: tax for group, (_net, tax) in rate_groups(invoice).items()}
+                in_pln = tuple(
+                    (group, amount)
+                    for group, amount in in_pln
+                    if amount != money(taxes.get(group, 0) * extension.exchange_rate)
+                )
+            extension = replace(extension, vat_in_pln=in_pln)
         # "payment means not defined" is what EN 16931 says without a bank account; FA(3) just says nothing
         means = tuple(item for item in invoice.payment_means if item.code != PAYMENT_NOT_DEFINED)
-        lines = self._l10n_pl_ksef_gross_priced(invoice.lines, negate=invoice.is_credit_note)
+        lines = self._l10n_pl_ksef_lines(invoice.lines, negate=invoice.is_credit_note)
         return replace(invoice, lines=lines, payment_means=means, extensions={**invoice.extensions, "pl": extension})
 
-    def _l10n_pl_ksef_gross_priced(self, lines, negate):
-        """Lines whose price includes VAT in Odoo (a price-included tax) show it on the FA(3) invoice as they do on
-        the printed one: P_9B the unit price with VAT and P_11A the value with VAT (art. 106e ust. 7 and 8), beside
-        the net figures FA(3) sums up."""
+    # -- down payments: the advance invoice (ZAL) and the final invoice settling it (ROZ) ---------------------------
+    def _l10n_pl_ksef_advances(self, extension, invoice):
+        """A down-payment invoice of a sales order is an advance invoice (ZAL) describing the order it is for; the
+        final invoice deducting down payments settles them (ROZ) and names their invoices, by KSeF number when KSeF
+        numbered them. A credit note of either corrects it as KOR_ZAL or KOR_ROZ. Odoo knows down payments only from
+        sales orders (the Sales app): without it every invoice is a VAT invoice."""
+        corrects = extension.kind == KOR
+        source = self.reversed_entry_id if corrects else self
+        if source and source._is_downpayment():
+            extension = replace(extension, kind=KOR_ZAL if corrects else ZAL, order=source._l10n_pl_ksef_order(invoice))
+            if corrects:  # P_15ZK: what the advance invoice asked for before this correction
+                correction = replace(extension.correction, advance_before=decimal(source.amount_total))
+                extension = replace(extension, correction=correction)
+            if self.currency_id != self.company_id.currency_id:  # KursWalutyZ: PLN per unit, as Odoo booked it
+                extension = replace(extension, exchange_rate=decimal(1 / self.invoice_currency_rate, 6).normalize())
+            return extension
+        advances = source._l10n_pl_ksef_advance_invoices()
+        if not advances:
+            return extension
+        settled = tuple(
+            AdvanceInvoice(ksef_number=number)
+            if (number := advance._l10n_pl_ksef_number())
+            else AdvanceInvoice(number=advance.name)
+            for advance in advances
+        )
+        return replace(extension, kind=KOR_ROZ if corrects else ROZ, advance_invoices=settled)
+
+    def _l10n_pl_ksef_advance_invoices(self):
+        """The down-payment invoices this final invoice settles (none for anything else)."""
+        return self._einvoice_advance_invoices() if self else self.browse()
+
+    def _l10n_pl_ksef_order(self, invoice):
+        """Zamowienie: the sales order this down-payment invoice is for, its lines net and with their VAT (art. 106f
+        ust. 1 pkt 4), in the invoice's currency."""
+        orders = self.invoice_line_ids.sale_line_ids.order_id
+        sold = orders.order_line.filtered(lambda line: not line.display_type and not line.is_downpayment)
+        abroad = buyer_abroad(invoice)
+        lines = []
+        for number, line in enumerate(sold, start=1):
+            tax = line.tax_ids[:1]
+            lines.append(
+                OrderLine(
+                    number,
+                    name=(line.name or line.product_id.display_name).splitlines()[0][:512],
+                    quantity=decimal(line.product_uom_qty, 6).normalize(),
+                    unit=line.product_uom_id.einvoice_unece_code or None,
+                    price=decimal(line.price_reduce_taxexcl, 8).normalize(),
+                    net_amount=decimal(line.price_subtotal),
+                    tax_amount=decimal(line.price_tax),
+                    rate_code=category_code(tax.einvoice_vat_category, decimal(tax.amount, 4).normalize(), abroad)
+                    if tax
+                    else None,
+                    seller_item_id=line.product_id.default_code or None,
+                )
+            )
+        value = sum((line.net_amount + line.tax_amount for line in lines), Decimal(0))
+        return Order(value, tuple(lines))
+
+    def _l10n_pl_ksef_lines(self, lines, negate):
+        """The lines with what FA(3) tells of them beyond the neutral model: the product's GTU code (l10n_pl's) and
+        its annex 15 marker (split payment), and for a line whose price includes VAT in Odoo (a price-included tax)
+        the figures the printed invoice shows: P_9B the unit price with VAT and P_11A the value with VAT (art. 106e
+        ust. 7 and 8), beside the net figures FA(3) sums up."""
         product_lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         by_position = {str(position): line for position, line in enumerate(product_lines, start=1)}
         sign = -1 if negate else 1
-        priced = []
+        told = []
         for line in lines:
             source = by_position.get(line.id)
+            values = {}
             if source and source.tax_ids.filtered("price_include"):
-                gross = replace(
-                    line.extensions.get("pl") or PlLine(),
+                values.update(
                     gross_price=decimal(source.price_unit, 8).normalize(),
                     gross_amount=sign * decimal(source.price_total),
                 )
-                line = replace(line, extensions={**line.extensions, "pl": gross})
-            priced.append(line)
-        return tuple(priced)
+            if source and source.product_id.l10n_pl_vat_gtu:
+                values["gtu"] = source.product_id.l10n_pl_vat_gtu
+            if source and source.product_id.l10n_pl_ksef_annex_15:
+                values["annex_15"] = True
+            if source and source.tax_ids.l10n_pl_ksef_margin_scheme:  # its value includes the VAT, no P_12
+                values["rate_code"] = MARGIN
+            if values:
+                extension = replace(line.extensions.get("pl") or PlLine(), **values)
+                line = replace(line, extensions={**line.extensions, "pl": extension})
+            told.append(line)
+        return tuple(told)
+
+    def _l10n_pl_ksef_bank_details(self):
+        """NazwaBanku of the account the invoice is paid to (its number and SWIFT are the payment means')."""
+        bank = self.partner_bank_id
+        if not bank.bank_id.name:
+            return ()
+        return (
+            BankAccount((bank.sanitized_acc_number or bank.acc_number).replace(" ", ""), bank_name=bank.bank_id.name),
+        )
+
+    def _l10n_pl_ksef_margin_schemes(self):
+        """The margin schemes (PMarzy) of the invoice's taxes, sorted."""
+        return sorted(set(filter(None, self.invoice_line_ids.tax_ids.mapped("l10n_pl_ksef_margin_scheme"))))
+
+    def _l10n_pl_ksef_payment_reference(self):
+        """FA(3) has no place for the payment reference: one that is not the invoice number (P_2, what a transfer
+        names by default) is told as an additional description."""
+        reference = self.payment_reference
+        if not reference or reference == self.name:
+            return ()
+        return (AdditionalInfo(PAYMENT_REFERENCE_KEY, reference),)
+
+    def _l10n_pl_ksef_recipient(self):
+        """Podmiot3: the recipient (Odbiorca, role 2) when the goods go to another legal entity than the buyer."""
+        shipping = self.partner_shipping_id
+        if not shipping or shipping.commercial_partner_id == self.commercial_partner_id:
+            return ()
+        party = self._einvoice_party(shipping.commercial_partner_id)
+        return (ThirdParty(replace(party, address=self._einvoice_address(shipping)), ROLE_RECIPIENT),)
 
     def _l10n_pl_ksef_exemption_basis(self, invoice):
         """P_19A/B/C: the legal basis of an exempt supply, the exemption reason of its tax. A basis citing

@@ -4,6 +4,7 @@ from . import test_connection
 from . import test_credentials
 from . import test_fa3
 from . import test_inbox
+from . import test_kinds
 from . import test_install
 from . import test_offline
 from . import test_report

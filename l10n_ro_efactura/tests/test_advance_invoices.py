@@ -5,6 +5,8 @@ from lxml import etree
 from odoo import Command, fields
 from odoo.tests import tagged
 
+from odoo.addons.account_einvoice.tests.common import invoice_sales_order
+
 from .common import ConnectedToAnaf
 
 NS = {
@@ -105,21 +107,13 @@ class TestAdvanceInvoices(ConnectedToAnaf):
         )
         order.action_confirm()
 
-        def invoice(method, **values):
-            wizard = self.env["sale.advance.payment.inv"].with_context(active_ids=order.ids, active_model="sale.order")
-            wizard.create({"advance_payment_method": method, "sale_order_ids": order.ids, **values}).create_invoices()
-            move = order.invoice_ids.filtered(lambda move: move.state == "draft")
-            move.invoice_date = fields.Date.today()
-            move.action_post()
-            return move
-
-        advance = invoice("percentage", amount=30)
+        advance = invoice_sales_order(order, "percentage", amount=30)
         self.assertTrue(advance._is_downpayment())
         root = self.write_and_send(advance)
         self.assertEqual(root.findtext("cbc:InvoiceTypeCode", namespaces=NS), "380")
         self.assertIsNone(root.find("cac:BillingReference", NS))
 
-        final = invoice("delivered")
+        final = invoice_sales_order(order, "delivered")
         self.assertEqual(final.amount_untaxed, 700.0)
         root = self.write_and_send(final)
         self.assert_deducted(root, final, 300)
