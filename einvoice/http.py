@@ -532,7 +532,11 @@ def _json_reason(response):
         return ""
     if not isinstance(data, dict):
         return ""
-    words = [data.get(key) for key in ("error", "title", "message", "detail")]
+    words = [data.get(key) for key in ("error", "title", "message", "detail", "reasonCode")]
+    # KSeF's 403 names the permissions the operation needs (open-api.json: security.requiredAnyOfPermissions)
+    security = data.get("security")
+    needed = security.get("requiredAnyOfPermissions") if isinstance(security, dict) else None
+    words.append(" | ".join(map(str, needed)) if isinstance(needed, list) else None)
     return ": ".join(dict.fromkeys(str(word) for word in words if isinstance(word, str | int) and word))[:_EXCERPT]
 
 
