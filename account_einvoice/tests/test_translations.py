@@ -33,6 +33,7 @@ LANGUAGES = ["ro", "pl"]
 @tagged("post_install", "-at_install")
 class TestAddonTranslations(TransactionCase):
     maxDiff = None  # a failure lists every missing text
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -107,6 +107,22 @@ class L10nRoEfacturaConnection(models.Model):
         """A connection serving no company would serve nobody, and belong to no company's administrators."""
         if any(not connection.company_ids for connection in self):
             raise ValidationError(self.env._("An ANAF connection serves at least one company."))
+        # two connections of one company: one of them would be used without anybody knowing which
+        for connection in self:
+            other = (
+                self.sudo()
+                .search([("id", "!=", connection.id), ("company_ids", "in", connection.company_ids.ids)], limit=1)
+            )
+            if other:
+                shared = other.company_ids & connection.company_ids
+                raise ValidationError(
+                    self.env._(
+                        "%(companies)s is already served by the ANAF connection %(other)s: a company has one ANAF "
+                        "connection. Add the company to that one, or remove it from there first.",
+                        companies=", ".join(shared.mapped("name")),
+                        other=other.name,
+                    )
+                )
 
     # -- OAuth ---------------------------------------------------------------------------------------------------
     def _oauth(self):

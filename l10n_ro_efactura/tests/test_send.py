@@ -316,6 +316,7 @@ class TestSendToAnaf(ConnectedToAnaf):
             self.assertEqual(move.einvoice_state, "processing")
 
     def test_the_connection_says_whether_it_is_connected_and_renews_its_tokens_on_request(self):
+        self.connection.unlink()  # a company has one connection: this one, from its start
         connection = self.env["l10n_ro_efactura.connection"].create(
             {
                 "name": "ANAF (third holder)",
@@ -345,6 +346,7 @@ class TestSendToAnaf(ConnectedToAnaf):
         self.assertFalse(connection.authorised_by or connection.authorised_at, "nobody's authorisation is shown")
 
     def test_test_connection_and_disconnect(self):
+        self.connection.unlink()  # a company has one connection: this one, from its start
         connection = self.env["l10n_ro_efactura.connection"].create(
             {
                 "name": "ANAF (second holder)",
@@ -496,6 +498,12 @@ class TestSendToAnaf(ConnectedToAnaf):
         ordinary = self.init_invoice("in_invoice", supplier, "2026-11-20", post=True, amounts=[10.0])
         with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
             ordinary.action_einvoice_send()  # a supplier's own invoice is theirs to send
+
+    def test_a_company_has_one_anaf_connection(self):
+        with self.assertRaisesRegex(ValidationError, "already served by the ANAF connection"):
+            self.env["l10n_ro_efactura.connection"].create(
+                {"name": "A stale one", "company_ids": [self.env.company.id]}
+            )
 
     def test_one_connection_serves_two_companies(self):
         second = self.setup_other_company(name="Gamma Servicii SRL")["company"]
