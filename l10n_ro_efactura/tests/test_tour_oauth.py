@@ -56,7 +56,7 @@ class TestConnectToAnafTour(RoEfacturaCommon, HttpCase):
                         "Runtime.evaluate", params={"expression": "document.getElementById('approve').click()"}
                     )
                     outcome["page"] = shown.split()[0]
-            except Exception as error:  # noqa: BLE001 - told to the test if the page is never approved
+            except Exception as error:  # told to the test if the page is never approved
                 outcome["error"] = error
 
     def test_connect_to_anaf_in_the_sandbox(self):
