@@ -18,10 +18,11 @@ class TestConnectToAnafTour(RoEfacturaCommon, HttpCase):
     (127.0.0.1 and the simulator's port), which has no tour code. Rather than follow the approval link with
     ``requests`` behind the browser's back, which would leave the browser's own state and cookie out of the path,
     the tour marks that click ``expectUnloadPage`` and the test plays the certificate holder in that same browser:
-    once it shows ANAF's page, it clicks *Autorizare* there (through the DevTools protocol, as a person would). ANAF
-    sends the browser back to Odoo's callback with the code, Odoo exchanges it and shows the connection, where the
-    tour resumes: connected, and *Test connection* answers with success. Every step the holder takes is a click of
-    that browser on the pages as served.
+    once it shows ANAF's page, it clicks the *Autorizare* link there (a click on the element, sent through the
+    DevTools protocol). ANAF sends the browser back to Odoo's callback with the code, Odoo checks the state and
+    exchanges the code, and shows the connection, where the tour resumes (its progress is kept in the browser's
+    storage for Odoo's origin): connected, and *Test connection* answers with success. The state, the session
+    cookie and every redirect are the browser's own, as for the holder.
     """
 
     def setUp(self):
