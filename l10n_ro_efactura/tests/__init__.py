@@ -6,3 +6,4 @@ from . import test_oauth
 from . import test_send
 from . import test_inbox
 from . import test_tour
+from . import test_tour_oauth
