@@ -262,7 +262,9 @@ def _county_rules(address, sector_rule, county_rule, where):
         yield finding(
             sector_rule, _("In Bucharest (RO-B) the city must be one of SECTOR1 to SECTOR6, written so."), where
         )
-    if subdivision not in COUNTY_CODES:
+    if not subdivision:
+        yield finding(county_rule, _("The county is required (in Bucharest: RO-B)."), where)
+    elif subdivision not in COUNTY_CODES:
         yield finding(
             county_rule,
             _("The county must be an ISO 3166-2:RO code such as RO-CJ or RO-B (not %(value)r).", value=subdivision),

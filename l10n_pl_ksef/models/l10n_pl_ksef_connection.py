@@ -488,7 +488,7 @@ class L10nPlKsefConnection(models.Model):
             nip=self.nip,
         )
         self.message_post(body=message)
-        return notification(message, kind="success")
+        return notification(message, kind="success", reload=True)  # the form shows the new certificate
 
     def action_verify(self):
         """Sign in to KSeF once with what is stored: a clear answer, either way."""
@@ -501,7 +501,7 @@ class L10nPlKsefConnection(models.Model):
             permissions=self._ksef_permissions_report(client, auth),
         )
         self.message_post(body=message)
-        return notification(message, kind="success" if not self._ksef_lacks() else "warning")
+        return notification(message, kind="success" if not self._ksef_lacks() else "warning", reload=True)
 
     def action_import_purchase_invoices(self):
         """What the scheduler does every 15 minutes, now: the purchase invoices KSeF stored since the last sync."""

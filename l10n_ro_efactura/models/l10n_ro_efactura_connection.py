@@ -109,9 +109,8 @@ class L10nRoEfacturaConnection(models.Model):
             raise ValidationError(self.env._("An ANAF connection serves at least one company."))
         # two connections of one company: one of them would be used without anybody knowing which
         for connection in self:
-            other = (
-                self.sudo()
-                .search([("id", "!=", connection.id), ("company_ids", "in", connection.company_ids.ids)], limit=1)
+            other = self.sudo().search(
+                [("id", "!=", connection.id), ("company_ids", "in", connection.company_ids.ids)], limit=1
             )
             if other:
                 shared = other.company_ids & connection.company_ids
