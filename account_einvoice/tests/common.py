@@ -95,3 +95,20 @@ def invoice_sales_order(order, method, **values):
     move.invoice_date = fields.Date.today()
     move.action_post()
     return move
+
+
+# the languages the add-ons speak: browser tours run once in each
+LANGUAGES = ("en_US", "ro_RO", "pl_PL")
+
+
+def speak(user, lang, addons):
+    """``user`` works in ``lang`` from now on, with the translations of ``addons`` loaded; returns ``user``."""
+    user.env["res.lang"]._activate_lang(lang)
+    user.env["ir.module.module"]._load_module_terms(list(addons), [lang])
+    user.lang = lang
+    return user
+
+
+def state_label(move, state, lang):
+    """The name of the e-invoice ``state`` as a reader of ``lang`` sees it."""
+    return dict(move._fields["einvoice_state"]._description_selection(move.with_context(lang=lang).env))[state]

@@ -3,9 +3,8 @@ from odoo.tests import HttpCase, tagged
 
 from einvoice import ubl
 
+from .common import LANGUAGES, speak
 from .test_inbox import InboxCommon
-
-LANGUAGES = ("en_US", "ro_RO", "pl_PL")
 
 
 @tagged("post_install", "-at_install")
@@ -29,9 +28,7 @@ class TestReviewTour(InboxCommon, HttpCase):
         )
         for index, lang in enumerate(LANGUAGES):
             with self.subTest(lang=lang):
-                self.env["res.lang"]._activate_lang(lang)
-                self.env["ir.module.module"]._load_module_terms(["account_einvoice"], [lang])
-                accountant.lang = lang
+                speak(accountant, lang, ["account_einvoice"])
                 message = self.receive(ubl.write(self.invoice(number=f"PM-20{index}")))
                 message.state = "to_review"  # whatever made it so, the accountant is to look
                 self.start_tour(

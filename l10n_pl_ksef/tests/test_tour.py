@@ -4,13 +4,14 @@ from lxml import etree
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.account_einvoice.tests.common import LANGUAGES, speak, state_label
 from odoo.addons.l10n_pl_ksef.models.l10n_pl_ksef_connection import _LOGINS
 
 from einvoice.pl.fa3 import NS
 
 from .common import ConnectedToKsef, KsefCommon
 
-LANGUAGES = ("en_US", "pl_PL", "ro_RO")
+ADDONS = ("account_einvoice", "l10n_pl_ksef")
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
@@ -25,9 +26,7 @@ class TestSendToKsefTour(ConnectedToKsef, HttpCase):
         self.assertTrue(user.has_group("account_einvoice.group_einvoice_user"))
         for lang in LANGUAGES:
             with self.subTest(lang=lang):
-                self.env["res.lang"]._activate_lang(lang)
-                self.env["ir.module.module"]._load_module_terms(["account_einvoice", "l10n_pl_ksef"], [lang])
-                user.lang = lang
+                speak(user, lang, ADDONS)
                 move = self.posted_invoice()
                 sent = len(self.sent_invoices())
                 self.start_tour(
@@ -39,8 +38,7 @@ class TestSendToKsefTour(ConnectedToKsef, HttpCase):
                 self.assertEqual(move.einvoice_state, "accepted")
                 self.assertEqual(len(self.sent_invoices()), sent + 1)
                 self.assertEqual(move.l10n_pl_ksef_number, self.sent_invoices()[-1].ksef_number)
-                env = move.with_context(lang=lang).env
-                accepted = dict(move._fields["einvoice_state"]._description_selection(env))["accepted"]
+                accepted = state_label(move, "accepted", lang)
                 if lang != "en_US":
                     self.assertNotEqual(accepted, "Accepted")
                 self.assertIn(accepted, move.message_ids[0].body)
@@ -65,9 +63,7 @@ class TestKsefSandboxTour(KsefCommon, HttpCase):
         for lang in LANGUAGES:
             with self.subTest(lang=lang):
                 _LOGINS.__dict__.pop("by_connection", None)  # signs in afresh, with the certificate it gets now
-                self.env["res.lang"]._activate_lang(lang)
-                self.env["ir.module.module"]._load_module_terms(["account_einvoice", "l10n_pl_ksef"], [lang])
-                user.lang = lang
+                speak(user, lang, ADDONS)
                 before = connection.sudo().certificate_encrypted
                 self.start_tour(
                     f"/odoo/action-l10n_pl_ksef.action_l10n_pl_ksef_connection/{connection.id}",
@@ -99,6 +95,5 @@ class TestKsefSandboxTour(KsefCommon, HttpCase):
                     fa.findtext("fa:DaneFaKorygowanej/fa:NrKSeFFaKorygowanej", namespaces={"fa": NS}),
                     move.l10n_pl_ksef_number,
                 )
-                env = move.with_context(lang=lang).env
-                accepted = dict(move._fields["einvoice_state"]._description_selection(env))["accepted"]
+                accepted = state_label(move, "accepted", lang)
                 self.assertIn(accepted, credit_note.message_ids[0].body)  # in the administrator's language

@@ -1,8 +1,10 @@
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.account_einvoice.tests.common import LANGUAGES, speak, state_label
+
 from .common import ConnectedToAnaf
 
-LANGUAGES = ("en_US", "ro_RO", "pl_PL")
+ADDONS = ("account_einvoice", "l10n_ro_efactura")
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
@@ -14,16 +16,12 @@ class TestSendToAnafTour(ConnectedToAnaf, HttpCase):
 
     def speak(self, lang):
         """The accountant, who now works in ``lang``."""
-        self.env["res.lang"]._activate_lang(lang)
-        self.env["ir.module.module"]._load_module_terms(["account_einvoice", "l10n_ro_efactura"], [lang])
-        self.env.user.lang = lang
-        return self.env.user
+        return speak(self.env.user, lang, ADDONS)
 
     def assert_told_accepted(self, move, lang):
         """The chatter says, in ``lang``, that ANAF accepted ``move``: what the server wrote while the accountant
         clicked is in the accountant's language."""
-        env = move.with_context(lang=lang).env
-        accepted = dict(move._fields["einvoice_state"]._description_selection(env))["accepted"]
+        accepted = state_label(move, "accepted", lang)
         if lang != "en_US":
             self.assertNotEqual(accepted, "Accepted")
         self.assertIn(accepted, move.message_ids[0].body)

@@ -5,8 +5,10 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
+from odoo.addons.account_einvoice.tests.common import LANGUAGES, speak
+
 from .common import RoEfacturaCommon
-from .test_tour import LANGUAGES
+from .test_tour import ADDONS
 
 
 @tagged("post_install_l10n", "post_install", "-at_install")
@@ -64,9 +66,9 @@ class TestConnectToAnafTour(RoEfacturaCommon, HttpCase):
         user = self.env.user
         for lang in LANGUAGES:
             with self.subTest(lang=lang):
-                self.env["res.lang"]._activate_lang(lang)
-                self.env["ir.module.module"]._load_module_terms(["account_einvoice", "l10n_ro_efactura"], [lang])
-                user.lang = lang
+                speak(user, lang, ADDONS)
+                # a company has one ANAF connection: each language sets it up afresh
+                self.env["l10n_ro_efactura.connection"].search([]).unlink()
                 connection = self.env["l10n_ro_efactura.connection"].create(
                     {"name": "ANAF sandbox", "environment": "sandbox", "company_ids": [self.env.company.id]}
                 )
