@@ -66,6 +66,7 @@ class RoEfacturaCommon(TupleTimeouts, AccountTestInvoicingCommon):
         if OFFICIAL_RULES:
             fatal = [str(finding) for finding in official_rules(OFFICIAL_RULES).findings(xml) if finding.fatal]
             self.assertEqual(fatal, [])
+        self.assertEqual(ciusro.read(xml).invoice, ciusro.prepare(invoice))  # read back, it is the invoice written
         return xml
 
 
