@@ -194,17 +194,18 @@ class AccountEinvoiceDocument(models.Model):
     def _platform_failed(self, step, error):
         """What a transport problem of ``step`` leaves the document in (a platform add-on that sends several
         documents in one call hands the one answer to each)."""
+        text = self._platform_error_text(error)
         if isinstance(error, OutcomeUnknownError):
-            self._set_state("unknown", self._platform_error_text(error))
+            self._set_state("unknown", text)
         elif isinstance(error, (RateLimitedError, PlatformUnavailableError)):
             if step == "upload":  # refused before taking effect: back in the queue
-                self._back_in_queue(self._platform_error_text(error))
+                self._back_in_queue(text)
             level = logging.INFO if isinstance(error, RateLimitedError) else logging.WARNING
             _logger.log(level, "e-invoice %s: %s", self.id, error)
         elif self.state == "sending":
-            self._set_state("error", self._platform_error_text(error))
+            self._set_state("error", text)
         else:
-            self.move_id._einvoice_ask_for_attention(self._platform_error_text(error))
+            self.move_id._einvoice_ask_for_attention(text)
 
     def _platform_error_text(self, error):
         """``error`` in the user's language; when the platform refused the stored credentials, with what an

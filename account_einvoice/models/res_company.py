@@ -62,12 +62,9 @@ class ResCompany(models.Model):
             limit=1,
         )
 
-    def _einvoice_lang(self):
-        """The language of what the scheduled jobs write for this company: they run without a user, so a report, a
-        message or a reminder is written in the company's language (its partner's), not in the server's."""
-        self.ensure_one()
-        return self.partner_id.lang or "en_US"
-
     def _einvoice_in_lang(self, records):
-        """``records`` with this company's language, for what a scheduled job writes about them."""
-        return records.with_context(lang=self._einvoice_lang())
+        """``records`` in this company's language, for what a scheduled job writes about them: jobs run without a
+        user, so a report, a message or a reminder is written in the company's language (its partner's), not in the
+        server's."""
+        self.ensure_one()
+        return records.with_context(lang=self.partner_id.lang or "en_US")

@@ -128,7 +128,8 @@ class L10nRoEfacturaConnection(models.Model):
         self.ensure_one()
         endpoints = self._endpoints()
         if self.environment == "sandbox":  # the simulated ANAF knows its own application
-            client_id, client_secret = self._sandbox().client_id, self._sandbox().client_secret
+            simulator = self._sandbox()
+            client_id, client_secret = simulator.client_id, simulator.client_secret
         else:
             client_id, client_secret = self.sudo().client_id, self._decrypt(self.sudo().client_secret_encrypted)
         return AnafOAuth(
